@@ -1,0 +1,1 @@
+"""Build, gate and verify the renderzip Lambda artifact from exact lockfiles."""

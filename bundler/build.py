@@ -1,0 +1,132 @@
+"""Build ``dist/handler.zip`` from the lockfiles: fetch, verify, package, check, write."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bundler import binaries, elf
+from bundler.cache import Cache, default_cache_root
+from bundler.entries import Entry
+from bundler.errors import ElfCheckError
+from bundler.fetch import fetch_npm_tarball, fetch_wheel
+from bundler.hashing import file_digest
+from bundler.lockfiles import LOCK_DIR, ArtifactsLock, load_artifacts_lock, load_runtime_lock
+from bundler.manifest import Manifest, build_manifest, manifest_path_for, write_manifest
+from bundler.progress import Reporter, mib
+from bundler.targets import Target
+from bundler.wheels import wheel_entries
+from bundler.zipwriter import write_zip
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HANDLER_ITEM = "renderzip:handler"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    target: Target = field(default_factory=Target.parse)
+    chrome_source: str = "sparticuz"
+    cache_root: Path = field(default_factory=default_cache_root)
+    out: Path = PROJECT_ROOT / "dist" / "handler.zip"
+    lock_dir: Path = LOCK_DIR
+    source_root: Path = PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    zip_path: Path
+    manifest_path: Path
+    manifest: Manifest
+    seconds: float
+
+
+def handler_entries(source_root: Path) -> list[Entry]:
+    """Every source file of the ``handler`` package, without bytecode."""
+    package = source_root / "handler"
+    entries = []
+    for path in sorted(package.rglob("*")):
+        relative = path.relative_to(source_root).as_posix()
+        if not path.is_file() or "__pycache__" in relative or path.suffix in (".pyc", ".pyo"):
+            continue
+        entries.append(Entry(relative, HANDLER_ITEM, "handler", data=path.read_bytes()))
+    return entries
+
+
+def check_elves(target: Target, files: Iterable[tuple[str, bytes]]) -> None:
+    """Refuse any ELF built for another architecture or a newer glibc."""
+    problems: list[tuple[str, str]] = []
+    for name, data in files:
+        if elf.is_elf(data[:4]):
+            problems += elf.check_elf(name, data, arch=target.arch, max_glibc=target.glibc)
+    if problems:
+        raise ElfCheckError(problems)
+
+
+def _fetch_and_package(
+    options: BuildOptions, artifacts: ArtifactsLock, cache: Cache, reporter: Reporter
+) -> tuple[list[Entry], list[tuple[str, bytes]]]:
+    """Fetch and verify every pinned input, then turn it into zip entries.
+
+    Everything is verified before any entry exists, so a bad hash stages nothing.
+    """
+    runtime = load_runtime_lock(options.target, options.lock_dir)
+    chromium_pin = artifacts.chromium_for(options.chrome_source)
+    ffmpeg_pin = artifacts.ffmpeg
+    wheel_paths = [
+        (
+            wheel,
+            fetch_wheel(
+                cache, reporter, item=wheel.item, name=wheel.name, version=wheel.version,
+                filename=wheel.filename, sha256=wheel.sha256, target=options.target,
+            ),
+        )
+        for wheel in runtime.wheels
+    ]
+    ffmpeg_wheel = fetch_wheel(
+        cache, reporter, item=ffmpeg_pin.item, name=ffmpeg_pin.package, version=ffmpeg_pin.version,
+        filename=ffmpeg_pin.filename, sha256=ffmpeg_pin.sha256, target=options.target,
+    )
+    tarball = fetch_npm_tarball(
+        cache, reporter, item=chromium_pin.item, package=chromium_pin.package,
+        version=chromium_pin.version, integrity=chromium_pin.integrity,
+    )
+    reporter.step(f"verified {len(wheel_paths) + 2} pinned downloads")
+
+    chromium_dir = binaries.prepare_chromium(cache, reporter, chromium_pin, tarball)
+    ffmpeg_dir = binaries.prepare_ffmpeg(cache, reporter, ffmpeg_pin, ffmpeg_wheel)
+    chromium_list, chromium_bin, chromium_raw = binaries.chromium_entries(chromium_pin, chromium_dir)
+    ffmpeg_list, ffmpeg_bin, ffmpeg_raw = binaries.ffmpeg_entries(ffmpeg_pin, ffmpeg_dir)
+
+    entries = handler_entries(options.source_root)
+    for wheel, path in wheel_paths:
+        entries += wheel_entries(wheel, path)
+    entries += chromium_list + ffmpeg_list
+    entries.append(binaries.identity_entry(chromium_pin, chromium_bin, ffmpeg_pin, ffmpeg_bin))
+    packed = [(f"{chromium_bin.arcname} (decompressed)", chromium_raw), (f"{ffmpeg_bin.arcname} (decompressed)", ffmpeg_raw)]
+    return entries, packed
+
+
+def build(options: BuildOptions, reporter: Reporter) -> BuildResult:
+    started = time.monotonic()
+    cache = Cache(options.cache_root)
+    artifacts = load_artifacts_lock(options.lock_dir)
+    entries, packed = _fetch_and_package(options, artifacts, cache, reporter)
+
+    reporter.step(f"checking ELF files for {options.target.arch}, glibc <= {'%d.%d' % options.target.glibc}")
+    check_elves(options.target, [*((e.arcname, e.read()) for e in entries), *packed])
+
+    reporter.step(f"writing {options.out} ({len(entries)} entries)")
+    written = write_zip(entries, options.out, lambda done, total: reporter.progress("zip", done, total))
+    zip_sha256 = file_digest(options.out)
+    manifest = build_manifest(options.out, zip_sha256, written, options.target, options.chrome_source)
+    manifest_path = manifest_path_for(options.out)
+    write_manifest(manifest, manifest_path)
+    seconds = time.monotonic() - started
+    reporter.step(
+        f"built {options.out.name}: {mib(manifest['zip']['bytes'])} zipped,"
+        f" {mib(manifest['totals']['unzipped_bytes'])} unzipped, sha256 {zip_sha256}"
+        f" (CodeSha256 {manifest['zip']['code_sha256']}) in {seconds:.1f}s"
+    )
+    return BuildResult(options.out, manifest_path, manifest, seconds)

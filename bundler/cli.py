@@ -1,0 +1,108 @@
+"""Command line of the bundler: ``python -m bundler COMMAND`` (the nox sessions call it)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from bundler.build import PROJECT_ROOT, BuildOptions, build
+from bundler.cache import Cache, default_cache_root
+from bundler.errors import BundlerError
+from bundler.lockfiles import CHROME_SOURCES, LOCK_DIR
+from bundler.progress import ConsoleReporter
+from bundler.targets import DEFAULT_ARCH, DEFAULT_RUNTIME, Target
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a check ran and failed (gate exceeded, drift found)
+EXIT_ERROR = 2  # the command could not do its work (bad hash, missing lock, bad arguments)
+
+DEFAULT_ZIP = PROJECT_ROOT / "dist" / "handler.zip"
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runtime", default=DEFAULT_RUNTIME, help="Lambda runtime (default %(default)s)")
+    parser.add_argument("--arch", default=DEFAULT_ARCH, help="architecture (default %(default)s)")
+
+
+def _zip_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--zip", type=Path, default=DEFAULT_ZIP, help="the built zip (default dist/handler.zip)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bundler", description=__doc__)
+    parser.add_argument("--cache-dir", type=Path, default=None, help="download cache (default ~/.cache/renderzip, or $RENDERZIP_CACHE)")
+    parser.add_argument("--lock-dir", type=Path, default=LOCK_DIR, help=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build_cmd = commands.add_parser("build", help="build the zip and its manifest from the lockfiles")
+    _target_options(build_cmd)
+    build_cmd.add_argument("--chrome-source", choices=CHROME_SOURCES, default="sparticuz")
+    build_cmd.add_argument("-o", "--out", type=Path, default=DEFAULT_ZIP)
+
+    lock_cmd = commands.add_parser("lock", help="regenerate the lockfiles")
+    _target_options(lock_cmd)
+    lock_cmd.add_argument("--only", choices=("runtime", "artifacts", "dev", "bootstrap"), action="append")
+
+    gate = commands.add_parser("size-gate", help="check the zip against Lambda's size limits")
+    _zip_option(gate)
+    gate.add_argument("--gate-mib", type=float, default=None, help="in-house gate on the unzipped size, in MiB")
+    gate.add_argument("--layers-bytes", type=int, default=0, help="unzipped bytes of the layers the function declares")
+
+    diff = commands.add_parser("lock-diff", help="compare what the zip vendors with the lockfiles")
+    _zip_option(diff)
+    _target_options(diff)
+    return parser
+
+
+def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
+    cache_root = args.cache_dir or default_cache_root()
+    if args.command == "build":
+        options = BuildOptions(
+            target=Target.parse(args.runtime, args.arch), chrome_source=args.chrome_source,
+            cache_root=cache_root, out=args.out.resolve(), lock_dir=args.lock_dir,
+        )
+        build(options, reporter)
+        return EXIT_OK
+    if args.command == "lock":
+        from bundler import lock
+
+        only = set(args.only or ("runtime", "artifacts", "dev", "bootstrap"))
+        cache = Cache(cache_root)
+        if "runtime" in only:
+            reporter.step(f"wrote {lock.lock_runtime(Target.parse(args.runtime, args.arch), cache, reporter, args.lock_dir)}")
+        if "artifacts" in only:
+            reporter.step(f"wrote {lock.lock_artifacts(cache, reporter, args.lock_dir)}")
+        for name in ("dev", "bootstrap"):
+            if name in only:
+                reporter.step(f"wrote {lock.lock_python_env(args.lock_dir, name, reporter)}")
+        return EXIT_OK
+    if args.command == "size-gate":
+        from bundler.sizegate import run_size_gate
+
+        return run_size_gate(args.zip, gate_mib=args.gate_mib, layers_bytes=args.layers_bytes, out=sys.stdout, reporter=reporter)
+    if args.command == "lock-diff":
+        from bundler.lockdiff import run_lock_diff
+
+        return run_lock_diff(args.zip, Target.parse(args.runtime, args.arch), args.lock_dir, out=sys.stdout)
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    reporter = ConsoleReporter()
+    try:
+        return _run(args, reporter)
+    except BundlerError as error:
+        sys.stderr.write(f"ERROR {error}\n")
+        if error.hint:
+            sys.stderr.write(f"hint: {error.hint}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except Exception:  # noqa: BLE001 - unknown errors keep their traceback
+        traceback.print_exc()
+        return EXIT_ERROR

@@ -1,0 +1,66 @@
+"""Sessions of renderzip: `nox -l` lists them; each takes options after `--`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["build_zip", "size_gate", "lock_diff", "tests"]
+nox.options.reuse_venv = "yes"
+
+ROOT = Path(__file__).parent
+DEV_LOCK = ROOT / "lockfiles" / "dev.txt"
+
+
+def _install_dev(session: nox.Session) -> None:
+    """Install the hash-pinned tools; nothing floats."""
+    session.install("--require-hashes", "-r", str(DEV_LOCK))
+
+
+def _bundler(session: nox.Session, command: str, *args: str) -> None:
+    _install_dev(session)
+    session.run("python", "-m", "bundler", command, *args, env={"PYTHONPATH": str(ROOT)})
+
+
+@nox.session
+def build_zip(session: nox.Session) -> None:
+    """Build dist/handler.zip and its manifest from the lockfiles (`-- --chrome-source`, `--runtime`, `-o`)."""
+    _bundler(session, "build", *session.posargs)
+
+
+@nox.session
+def size_gate(session: nox.Session) -> None:
+    """Check the built zip against Lambda's limits (`-- --gate-mib N --layers-bytes N --zip PATH`)."""
+    _bundler(session, "size-gate", *session.posargs)
+
+
+@nox.session
+def lock_diff(session: nox.Session) -> None:
+    """Compare what the built zip vendors with the lockfiles (`-- --zip PATH --runtime R`)."""
+    _bundler(session, "lock-diff", *session.posargs)
+
+
+@nox.session
+def lock(session: nox.Session) -> None:
+    """Regenerate the lockfiles (`-- --only runtime|artifacts|dev|bootstrap --runtime R`)."""
+    _bundler(session, "lock", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff and mypy --strict."""
+    _install_dev(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole pytest suite (`-- PYTEST-ARGS`)."""
+    _install_dev(session)
+    args = session.posargs or ["tests"]
+    session.run("python", "-m", "pytest", *args, env={"PYTHONPATH": str(ROOT), "CI": os.environ.get("CI", "")})
