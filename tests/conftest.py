@@ -1,0 +1,23 @@
+"""Shared test helpers: locating tools, and failing instead of skipping under CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_tool(name: str) -> str:
+    """The tool's path; skips locally, fails under CI=true, when it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed"
+        if in_ci():
+            pytest.fail(f"{message}; CI must provide it (see .ci/run)")
+        pytest.skip(message)
+    return path
