@@ -66,7 +66,7 @@ class PackedBinary:
     frames: Frames
 
 
-def _compress_options() -> dict[zstd.CompressionParameter, int]:
+def _compress_options() -> dict[int, int]:
     parameter = zstd.CompressionParameter
     # No worker threads inside zstd: single-threaded frames are byte-identical everywhere.
     return {
@@ -86,7 +86,9 @@ def compress_frames(data: bytes, out: Path, progress: Callable[[int, int], None]
     frames: Frames = []
     with ThreadPoolExecutor(max_workers=2) as pool, out.open("wb") as sink:
         done = 0
-        for segment, frame in zip(segments, pool.map(lambda s: zstd.compress(s, options=options), segments)):
+        for segment, frame in zip(
+            segments, pool.map(lambda s: zstd.compress(s, options=options), segments), strict=True
+        ):
             sink.write(frame)
             frames.append((len(segment), len(frame)))
             done += len(segment)
@@ -182,7 +184,9 @@ def prepare_chromium(cache: Cache, reporter: Reporter, pin: ChromiumPin, tarball
         _verified(pin.item, shipped, data, pin.contents[shipped])
         seen.add(shipped)
         if shipped == "chromium":
-            frames = compress_frames(data, workdir / "chromium.zst", lambda d, t: reporter.progress("compress chromium", d, t))
+            frames = compress_frames(
+                data, workdir / "chromium.zst", lambda d, t: reporter.progress("compress chromium", d, t)
+            )
             _write_frames_index(workdir, "chromium", frames)
             continue
         out = workdir / "files" / shipped

@@ -78,19 +78,35 @@ def _fetch_and_package(
         (
             wheel,
             fetch_wheel(
-                cache, reporter, item=wheel.item, name=wheel.name, version=wheel.version,
-                filename=wheel.filename, sha256=wheel.sha256, target=options.target,
+                cache,
+                reporter,
+                item=wheel.item,
+                name=wheel.name,
+                version=wheel.version,
+                filename=wheel.filename,
+                sha256=wheel.sha256,
+                target=options.target,
             ),
         )
         for wheel in runtime.wheels
     ]
     ffmpeg_wheel = fetch_wheel(
-        cache, reporter, item=ffmpeg_pin.item, name=ffmpeg_pin.package, version=ffmpeg_pin.version,
-        filename=ffmpeg_pin.filename, sha256=ffmpeg_pin.sha256, target=options.target,
+        cache,
+        reporter,
+        item=ffmpeg_pin.item,
+        name=ffmpeg_pin.package,
+        version=ffmpeg_pin.version,
+        filename=ffmpeg_pin.filename,
+        sha256=ffmpeg_pin.sha256,
+        target=options.target,
     )
     tarball = fetch_npm_tarball(
-        cache, reporter, item=chromium_pin.item, package=chromium_pin.package,
-        version=chromium_pin.version, integrity=chromium_pin.integrity,
+        cache,
+        reporter,
+        item=chromium_pin.item,
+        package=chromium_pin.package,
+        version=chromium_pin.version,
+        integrity=chromium_pin.integrity,
     )
     reporter.step(f"verified {len(wheel_paths) + 2} pinned downloads")
 
@@ -104,7 +120,10 @@ def _fetch_and_package(
         entries += wheel_entries(wheel, path)
     entries += chromium_list + ffmpeg_list
     entries.append(binaries.identity_entry(chromium_pin, chromium_bin, ffmpeg_pin, ffmpeg_bin))
-    packed = [(f"{chromium_bin.arcname} (decompressed)", chromium_raw), (f"{ffmpeg_bin.arcname} (decompressed)", ffmpeg_raw)]
+    packed = [
+        (f"{chromium_bin.arcname} (decompressed)", chromium_raw),
+        (f"{ffmpeg_bin.arcname} (decompressed)", ffmpeg_raw),
+    ]
     return entries, packed
 
 
@@ -114,7 +133,7 @@ def build(options: BuildOptions, reporter: Reporter) -> BuildResult:
     artifacts = load_artifacts_lock(options.lock_dir)
     entries, packed = _fetch_and_package(options, artifacts, cache, reporter)
 
-    reporter.step(f"checking ELF files for {options.target.arch}, glibc <= {'%d.%d' % options.target.glibc}")
+    reporter.step(f"checking ELF files for {options.target.arch}, glibc <= {options.target.glibc_text}")
     check_elves(options.target, [*((e.arcname, e.read()) for e in entries), *packed])
 
     reporter.step(f"writing {options.out} ({len(entries)} entries)")

@@ -8,11 +8,14 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from bundler import lock
 from bundler.build import PROJECT_ROOT, BuildOptions, build
 from bundler.cache import Cache, default_cache_root
 from bundler.errors import BundlerError
+from bundler.lockdiff import run_lock_diff
 from bundler.lockfiles import CHROME_SOURCES, LOCK_DIR
 from bundler.progress import ConsoleReporter
+from bundler.sizegate import run_size_gate
 from bundler.targets import DEFAULT_ARCH, DEFAULT_RUNTIME, Target
 
 EXIT_OK = 0
@@ -33,7 +36,9 @@ def _zip_option(parser: argparse.ArgumentParser) -> None:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bundler", description=__doc__)
-    parser.add_argument("--cache-dir", type=Path, default=None, help="download cache (default ~/.cache/renderzip, or $RENDERZIP_CACHE)")
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="download cache (default ~/.cache/renderzip, or $RENDERZIP_CACHE)"
+    )
     parser.add_argument("--lock-dir", type=Path, default=LOCK_DIR, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -61,18 +66,21 @@ def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
     cache_root = args.cache_dir or default_cache_root()
     if args.command == "build":
         options = BuildOptions(
-            target=Target.parse(args.runtime, args.arch), chrome_source=args.chrome_source,
-            cache_root=cache_root, out=args.out.resolve(), lock_dir=args.lock_dir,
+            target=Target.parse(args.runtime, args.arch),
+            chrome_source=args.chrome_source,
+            cache_root=cache_root,
+            out=args.out.resolve(),
+            lock_dir=args.lock_dir,
         )
         build(options, reporter)
         return EXIT_OK
     if args.command == "lock":
-        from bundler import lock
-
         only = set(args.only or ("runtime", "artifacts", "dev", "bootstrap"))
         cache = Cache(cache_root)
         if "runtime" in only:
-            reporter.step(f"wrote {lock.lock_runtime(Target.parse(args.runtime, args.arch), cache, reporter, args.lock_dir)}")
+            reporter.step(
+                f"wrote {lock.lock_runtime(Target.parse(args.runtime, args.arch), cache, reporter, args.lock_dir)}"
+            )
         if "artifacts" in only:
             reporter.step(f"wrote {lock.lock_artifacts(cache, reporter, args.lock_dir)}")
         for name in ("dev", "bootstrap"):
@@ -80,12 +88,10 @@ def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
                 reporter.step(f"wrote {lock.lock_python_env(args.lock_dir, name, reporter)}")
         return EXIT_OK
     if args.command == "size-gate":
-        from bundler.sizegate import run_size_gate
-
-        return run_size_gate(args.zip, gate_mib=args.gate_mib, layers_bytes=args.layers_bytes, out=sys.stdout, reporter=reporter)
+        return run_size_gate(
+            args.zip, gate_mib=args.gate_mib, layers_bytes=args.layers_bytes, out=sys.stdout, reporter=reporter
+        )
     if args.command == "lock-diff":
-        from bundler.lockdiff import run_lock_diff
-
         return run_lock_diff(args.zip, Target.parse(args.runtime, args.arch), args.lock_dir, out=sys.stdout)
     raise AssertionError(args.command)
 
@@ -103,6 +109,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
-    except Exception:  # noqa: BLE001 - unknown errors keep their traceback
+    except Exception:
         traceback.print_exc()
         return EXIT_ERROR

@@ -41,10 +41,7 @@ _GLIBC_MARKERS = {"GLIBC_ABI_DT_RELR": (2, 36)}
 class ElfParseError(BundlerError):
     """A file that should be ELF is truncated or malformed."""
 
-    hint = (
-        "the file is truncated or not a valid ELF; "
-        "remove it from the cache and fetch it again"
-    )
+    hint = "the file is truncated or not a valid ELF; remove it from the cache and fetch it again"
 
 
 def is_elf(head: bytes) -> bool:
@@ -86,11 +83,7 @@ class _Reader:
 
     def string(self, table: _StrTab, index: int) -> str:
         start, size = table
-        end = (
-            self.data.find(b"\0", start + index, start + size)
-            if 0 <= index < size
-            else -1
-        )
+        end = self.data.find(b"\0", start + index, start + size) if 0 <= index < size else -1
         if end < 0:
             raise ElfParseError(f"string index {index} is outside its string table")
         return self.data[start + index : end].decode("utf-8", "replace")
@@ -101,9 +94,7 @@ def read_elf_info(data: bytes) -> ElfInfo:
     if not is_elf(data):
         raise ElfParseError("not an ELF file (no \\x7fELF magic)")
     if len(data) < 16:
-        raise ElfParseError(
-            f"truncated: {len(data)} bytes is shorter than the ELF identification"
-        )
+        raise ElfParseError(f"truncated: {len(data)} bytes is shorter than the ELF identification")
     bits = {1: 32, 2: 64}.get(data[4])
     endian = {1: "<", 2: ">"}.get(data[5])
     if bits is None:
@@ -118,9 +109,7 @@ def read_elf_info(data: bytes) -> ElfInfo:
 
     segments = _program_headers(r, phoff, phentsize, phnum)
     sections = _section_headers(r, shoff, shentsize, shnum)
-    loads = [
-        (vaddr, off, size) for ptype, off, vaddr, size in segments if ptype == _PT_LOAD
-    ]
+    loads = [(vaddr, off, size) for ptype, off, vaddr, size in segments if ptype == _PT_LOAD]
 
     dynamic = _dynamic_entries(r, segments, sections)
     values = dict(dynamic)
@@ -132,9 +121,7 @@ def read_elf_info(data: bytes) -> ElfInfo:
     needed_idx = [val for tag, val in dynamic if tag == _DT_NEEDED]
     if needed_idx and dynstr is None:
         raise ElfParseError("DT_NEEDED entries without a DT_STRTAB string table")
-    needed = (
-        tuple(r.string(dynstr, i) for i in needed_idx) if dynstr is not None else ()
-    )
+    needed = tuple(r.string(dynstr, i) for i in needed_idx) if dynstr is not None else ()
 
     # Prefer .gnu.version_r; fall back to the dynamic section when section
     # headers were stripped, which is all the dynamic loader itself relies on.
@@ -160,9 +147,7 @@ def read_elf_info(data: bytes) -> ElfInfo:
     )
 
 
-def check_elf(
-    path: str, data: bytes, *, arch: str, max_glibc: tuple[int, int]
-) -> list[tuple[str, str]]:
+def check_elf(path: str, data: bytes, *, arch: str, max_glibc: tuple[int, int]) -> list[tuple[str, str]]:
     """Return problems as (path, reason) pairs; empty when the file fits.
 
     reason examples: "built for aarch64, target is x86_64",
@@ -178,9 +163,7 @@ def check_elf(
     if info.machine != target:
         problems.append((path, f"built for {info.machine}, target is {arch}"))
     elif info.bits != _ARCH_BITS.get(target, info.bits):
-        problems.append(
-            (path, f"built as {info.bits}-bit {info.machine}, target is {arch}")
-        )
+        problems.append((path, f"built as {info.bits}-bit {info.machine}, target is {arch}"))
     if info.glibc_required is not None and info.glibc_required > max_glibc:
         needs = ".".join(map(str, info.glibc_required))
         has = ".".join(map(str, max_glibc))
@@ -188,9 +171,7 @@ def check_elf(
     return problems
 
 
-def _program_headers(
-    r: _Reader, phoff: int, phentsize: int, phnum: int
-) -> list[tuple[int, int, int, int]]:
+def _program_headers(r: _Reader, phoff: int, phentsize: int, phnum: int) -> list[tuple[int, int, int, int]]:
     """Return (p_type, p_offset, p_vaddr, p_filesz) for each program header."""
     fmt = "IIQQQQQQ" if r.is64 else "IIIIIIII"
     if phnum and phentsize < struct.calcsize(r.endian + fmt):
@@ -206,9 +187,7 @@ def _program_headers(
     return out
 
 
-def _section_headers(
-    r: _Reader, shoff: int, shentsize: int, shnum: int
-) -> list[tuple[int, int, int, int, int]]:
+def _section_headers(r: _Reader, shoff: int, shentsize: int, shnum: int) -> list[tuple[int, int, int, int, int]]:
     """Return (sh_type, sh_offset, sh_size, sh_link, sh_info) for each section."""
     if shoff == 0:
         return []
@@ -228,9 +207,7 @@ def _dynamic_entries(
     sections: list[tuple[int, int, int, int, int]],
 ) -> list[tuple[int, int]]:
     """Return (d_tag, d_val) pairs up to DT_NULL; empty for static files."""
-    ranges = [
-        (off, size) for stype, off, size, _, _ in sections if stype == _SHT_DYNAMIC
-    ]
+    ranges = [(off, size) for stype, off, size, _, _ in sections if stype == _SHT_DYNAMIC]
     ranges += [(off, size) for ptype, off, _, size in segments if ptype == _PT_DYNAMIC]
     if not ranges:
         return []
@@ -260,9 +237,7 @@ def _verneed_names(r: _Reader, offset: int, count: int, strtab: _StrTab) -> list
         _, cnt, _, aux, next_need = r.unpack("HHIII", offset, "version requirement")
         pos = offset + aux
         for _ in range(cnt):
-            _, _, _, name, next_aux = r.unpack(
-                "IHHII", pos, "version requirement entry"
-            )
+            _, _, _, name, next_aux = r.unpack("IHHII", pos, "version requirement entry")
             names.append(r.string(strtab, name))
             if next_aux == 0:
                 break

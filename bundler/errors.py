@@ -31,9 +31,7 @@ class HashMismatch(BundlerError):
         self.algorithm = algorithm
         self.expected = expected
         self.actual = actual
-        super().__init__(
-            f"hash mismatch for {item}: expected {algorithm}:{expected}, got {algorithm}:{actual}"
-        )
+        super().__init__(f"hash mismatch for {item}: expected {algorithm}:{expected}, got {algorithm}:{actual}")
 
 
 class FetchError(BundlerError):

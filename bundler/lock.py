@@ -71,8 +71,17 @@ def resolve_runtime(target: Target, lock_dir: Path) -> list[tuple[str, str]]:
         resolved = workdir / "runtime.txt"
         _uv_compile(
             lock_dir / "runtime.in",
-            ["--python-version", target.python_version, "--python-platform", target.uv_platform,
-             "--only-binary", ":all:", "--no-annotate", "--output-file", str(resolved)],
+            [
+                "--python-version",
+                target.python_version,
+                "--python-platform",
+                target.uv_platform,
+                "--only-binary",
+                ":all:",
+                "--no-annotate",
+                "--output-file",
+                str(resolved),
+            ],
         )
         lines = resolved.read_text(encoding="utf-8").splitlines()
     finally:
@@ -94,7 +103,7 @@ def _download_wheel(cache: Cache, target: Target, name: str, version: str) -> Pa
 
 def lock_runtime(target: Target, cache: Cache, reporter: Reporter, lock_dir: Path = LOCK_DIR) -> Path:
     reporter.step(f"resolving runtime.in for {target.runtime} on {target.arch} ({target.uv_platform})")
-    blocks = [_HEADER, f'runtime = "{target.runtime}"\narch = "{target.arch}"\nglibc = "%d.%d"\n' % target.glibc]
+    blocks = [_HEADER, f'runtime = "{target.runtime}"\narch = "{target.arch}"\nglibc = "{target.glibc_text}"\n']
     with (lock_dir / "inputs.toml").open("rb") as stream:
         prune_rules = tomllib.load(stream).get("prune", {})
     for name, version in resolve_runtime(target, lock_dir):
@@ -102,8 +111,13 @@ def lock_runtime(target: Target, cache: Cache, reporter: Reporter, lock_dir: Pat
         wheel = _download_wheel(cache, target, name, version)
         with zipfile.ZipFile(wheel) as archive:
             record = archive.read(f"{dist_info_dir(wheel.name, archive.namelist())}/RECORD")
-        fields = {"name": _normalise(name), "version": version, "filename": wheel.name,
-                  "sha256": file_digest(wheel), "record_sha256": sha256_bytes(record)}
+        fields = {
+            "name": _normalise(name),
+            "version": version,
+            "filename": wheel.name,
+            "sha256": file_digest(wheel),
+            "record_sha256": sha256_bytes(record),
+        }
         rule = prune_rules.get(_normalise(name), {})
         lines = [f"{k} = {toml_value(v)}" for k, v in fields.items()]
         lines += [f"{key} = {toml_value(list(rule[key]))}" for key in ("prune", "keep") if key in rule]
@@ -125,7 +139,9 @@ def _chromium_version(binary: bytes, libs: Mapping[str, bytes]) -> str:
         exe.write_bytes(binary)
         exe.chmod(0o755)
         env = {"PATH": os.environ.get("PATH", ""), "LD_LIBRARY_PATH": str(workdir / "lib"), "HOME": str(workdir)}
-        output = subprocess.run([str(exe), "--version"], env=env, capture_output=True, text=True, timeout=60, check=True)
+        output = subprocess.run(
+            [str(exe), "--version"], env=env, capture_output=True, text=True, timeout=60, check=True
+        )
         match = re.search(r"(\d+\.\d+\.\d+\.\d+)", output.stdout)
         if match is None:
             raise LockfileError(f"chromium --version printed no version: {output.stdout!r}")
@@ -150,11 +166,13 @@ def lock_sparticuz(spec: Mapping[str, Any], cache: Cache, reporter: Reporter) ->
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     head = {"package": package, "version": version, "chromium_version": chromium_version, "integrity": integrity}
-    return "\n".join([
-        _table("chromium.sparticuz", head),
-        _hash_table("chromium.sparticuz.package_files", {n: sha256_bytes(d) for n, d in package_files.items()}),
-        _hash_table("chromium.sparticuz.contents", {n: sha256_bytes(d) for n, d in contents.items()}),
-    ])
+    return "\n".join(
+        [
+            _table("chromium.sparticuz", head),
+            _hash_table("chromium.sparticuz.package_files", {n: sha256_bytes(d) for n, d in package_files.items()}),
+            _hash_table("chromium.sparticuz.contents", {n: sha256_bytes(d) for n, d in contents.items()}),
+        ]
+    )
 
 
 def lock_ffmpeg(spec: Mapping[str, Any], target: Target, cache: Cache, reporter: Reporter) -> str:
@@ -177,8 +195,15 @@ def lock_ffmpeg(spec: Mapping[str, Any], target: Target, cache: Cache, reporter:
     match = re.match(r"ffmpeg version (\S+)", first)
     if match is None:
         raise LockfileError(f"{names[0]} -version printed no version line")
-    fields = {"package": package, "version": version, "filename": wheel.name, "sha256": file_digest(wheel),
-              "binary": names[0], "binary_sha256": sha256_bytes(binary), "ffmpeg_version": match.group(1)}
+    fields = {
+        "package": package,
+        "version": version,
+        "filename": wheel.name,
+        "sha256": file_digest(wheel),
+        "binary": names[0],
+        "binary_sha256": sha256_bytes(binary),
+        "ffmpeg_version": match.group(1),
+    }
     return _table("ffmpeg", fields)
 
 
@@ -191,14 +216,21 @@ def lock_artifacts(cache: Cache, reporter: Reporter, lock_dir: Path = LOCK_DIR) 
         with path.open("rb") as stream:
             previous = tomllib.load(stream)
     ffmpeg_target = Target.parse()
-    blocks = [_HEADER, lock_sparticuz(inputs["chromium"]["sparticuz"], cache, reporter),
-              lock_ffmpeg(inputs["ffmpeg"], ffmpeg_target, cache, reporter)]
+    blocks = [
+        _HEADER,
+        lock_sparticuz(inputs["chromium"]["sparticuz"], cache, reporter),
+        lock_ffmpeg(inputs["ffmpeg"], ffmpeg_target, cache, reporter),
+    ]
     repository = str(inputs["image"]["repository"])
     for runtime in ("python3.11", "python3.12", "python3.13"):
         # Digests can only be read from a registry; keep what an earlier lock recorded.
         old = previous.get("image", {}).get(runtime, {})
         digest = str(old.get("digest", ""))
-        blocks.append(_table(f"image.\"{runtime}\"", {"reference": f"{repository}:{runtime.removeprefix('python')}", "digest": digest}))
+        blocks.append(
+            _table(
+                f'image."{runtime}"', {"reference": f"{repository}:{runtime.removeprefix('python')}", "digest": digest}
+            )
+        )
     path.write_text("\n".join(blocks), encoding="utf-8")
     return path
 

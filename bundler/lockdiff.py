@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import platform
 import re
 import shutil
 import subprocess
@@ -80,7 +81,9 @@ def diff_wheels(archive: zipfile.ZipFile, wheels: Iterable[PinnedWheel], claimed
             continue
         dist_info, _, version = found
         if version != wheel.version:
-            differences.append(Difference(wheel.item, f"{dist_info}/METADATA", "different version", wheel.version, version))
+            differences.append(
+                Difference(wheel.item, f"{dist_info}/METADATA", "different version", wheel.version, version)
+            )
         record_name = f"{dist_info}/RECORD"
         if record_name not in names:
             differences.append(Difference(wheel.item, record_name, "RECORD missing"))
@@ -88,8 +91,15 @@ def diff_wheels(archive: zipfile.ZipFile, wheels: Iterable[PinnedWheel], claimed
         record = archive.read(record_name)
         claimed.add(record_name)
         if sha256_bytes(record) != wheel.record_sha256:
-            differences.append(Difference(wheel.item, record_name, "RECORD differs from the locked wheel",
-                                          wheel.record_sha256[:16], sha256_bytes(record)[:16]))
+            differences.append(
+                Difference(
+                    wheel.item,
+                    record_name,
+                    "RECORD differs from the locked wheel",
+                    wheel.record_sha256[:16],
+                    sha256_bytes(record)[:16],
+                )
+            )
         for member, digest in _record_rows(record):
             path = installed_name(member)
             if path is None or wheel.is_pruned(path) or path == record_name:
@@ -98,7 +108,11 @@ def diff_wheels(archive: zipfile.ZipFile, wheels: Iterable[PinnedWheel], claimed
             if path not in names:
                 differences.append(Difference(wheel.item, path, "file missing"))
             elif digest and _record_digest(archive.read(path)) != digest:
-                differences.append(Difference(wheel.item, path, "different bytes", digest[7:23], _record_digest(archive.read(path))[7:23]))
+                differences.append(
+                    Difference(
+                        wheel.item, path, "different bytes", digest[7:23], _record_digest(archive.read(path))[7:23]
+                    )
+                )
     for _normal, (dist_info, name, version) in sorted(vendored.items()):
         differences.append(Difference(f"wheel:{name}=={version}", dist_info, "not in the lock", "(absent)", version))
     return differences
@@ -114,8 +128,6 @@ def _identity(archive: zipfile.ZipFile) -> dict[str, Any]:
 
 def _ffmpeg_version_line(raw: bytes, target: Target) -> str | None:
     """Run the vendored ffmpeg for its version, when this machine can run it."""
-    import platform
-
     if platform.machine() not in (target.arch, target.lambda_architecture):
         return None
     workdir = Path(tempfile.mkdtemp(prefix="renderzip-lockdiff-"))
@@ -143,9 +155,21 @@ def diff_binaries(
     pin = artifacts.chromium_for(source)
     chromium = identity.get("chromium", {})
     if chromium.get("item") != pin.item:
-        differences.append(Difference(pin.item, binaries.IDENTITY_PATH, "different package version", pin.item, str(chromium.get("item"))))
+        differences.append(
+            Difference(
+                pin.item, binaries.IDENTITY_PATH, "different package version", pin.item, str(chromium.get("item"))
+            )
+        )
     if chromium.get("version") != pin.chromium_version:
-        differences.append(Difference(pin.item, binaries.IDENTITY_PATH, "different Chromium version", pin.chromium_version, str(chromium.get("version"))))
+        differences.append(
+            Difference(
+                pin.item,
+                binaries.IDENTITY_PATH,
+                "different Chromium version",
+                pin.chromium_version,
+                str(chromium.get("version")),
+            )
+        )
     shipped = {f"{binaries.CHROMIUM_DIR}/{path}": digest for path, digest in pin.contents.items() if path != "chromium"}
     shipped[f"{binaries.CHROMIUM_DIR}/chromium.zst"] = pin.contents["chromium"]
     shipped[f"{binaries.BIN_DIR}/ffmpeg.zst"] = artifacts.ffmpeg.binary_sha256
@@ -159,7 +183,7 @@ def diff_binaries(
         if path.endswith(".zst"):
             try:
                 data = binaries.decompress_frames(data)
-            except Exception as exc:  # noqa: BLE001 - any decode failure is drift to report
+            except Exception as exc:
                 differences.append(Difference(item, path, f"cannot be decoded: {exc}"))
                 continue
             decoded.append((f"{path} (decompressed)", data))
@@ -168,12 +192,28 @@ def diff_binaries(
             differences.append(Difference(item, path, "different bytes", expected[:16], actual[:16]))
     ffmpeg = identity.get("ffmpeg", {})
     if ffmpeg.get("item") != artifacts.ffmpeg.item:
-        differences.append(Difference(artifacts.ffmpeg.item, binaries.IDENTITY_PATH, "different package version", artifacts.ffmpeg.item, str(ffmpeg.get("item"))))
+        differences.append(
+            Difference(
+                artifacts.ffmpeg.item,
+                binaries.IDENTITY_PATH,
+                "different package version",
+                artifacts.ffmpeg.item,
+                str(ffmpeg.get("item")),
+            )
+        )
     ffmpeg_raw = next((data for name, data in decoded if name.startswith(f"{binaries.BIN_DIR}/ffmpeg.zst")), None)
     if ffmpeg_raw is not None:
         line = _ffmpeg_version_line(ffmpeg_raw, target)
         if line is not None and line != artifacts.ffmpeg.ffmpeg_version:
-            differences.append(Difference(artifacts.ffmpeg.item, f"{binaries.BIN_DIR}/ffmpeg.zst", "different ffmpeg version", artifacts.ffmpeg.ffmpeg_version, line))
+            differences.append(
+                Difference(
+                    artifacts.ffmpeg.item,
+                    f"{binaries.BIN_DIR}/ffmpeg.zst",
+                    "different ffmpeg version",
+                    artifacts.ffmpeg.ffmpeg_version,
+                    line,
+                )
+            )
     return differences, decoded
 
 
@@ -212,5 +252,3 @@ def run_lock_diff(zip_path: Path, target: Target, lock_dir: Path, out: TextIO) -
     out.write("\n".join(format_differences(differences)) + "\n")
     out.write(f"FAILED: {len(differences)} difference(s) between {zip_path.name} and the lockfiles\n")
     return 1
-
-

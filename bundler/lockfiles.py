@@ -162,7 +162,9 @@ def load_runtime_lock(target: Target, lock_dir: Path = LOCK_DIR) -> RuntimeLock:
     path = runtime_lock_path(target, lock_dir)
     data = _load_toml(path)
     if data.get("runtime") != target.runtime or data.get("arch") != target.arch:
-        raise LockfileError(f"{path} is for {data.get('runtime')}/{data.get('arch')}, not {target.runtime}/{target.arch}")
+        raise LockfileError(
+            f"{path} is for {data.get('runtime')}/{data.get('arch')}, not {target.runtime}/{target.arch}"
+        )
     wheels = []
     for index, raw in enumerate(data.get("wheel", [])):
         where = f"{path.name} wheel #{index + 1}"

@@ -77,7 +77,7 @@ def build_manifest(
             "sha256": zip_sha256,
             "code_sha256": code_sha256(zip_sha256),
         },
-        "target": {"runtime": target.runtime, "arch": target.arch, "glibc": "%d.%d" % target.glibc},
+        "target": {"runtime": target.runtime, "arch": target.arch, "glibc": target.glibc_text},
         "chrome_source": chrome_source,
         "totals": {"entries": len(entries), "unzipped_bytes": sum(e["size"] for e in entries)},
         "components": components,
@@ -91,7 +91,7 @@ def write_manifest(manifest: Manifest, path: Path) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as stream:
         json.dump(manifest, stream, indent=2, sort_keys=False)
         stream.write("\n")
-    os.replace(partial, path)
+    Path(partial).replace(path)
 
 
 def read_manifest(path: Path) -> Manifest:

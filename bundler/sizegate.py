@@ -85,11 +85,33 @@ def format_report(
     widths = (14, 8, 16, 10, 16, 10)
     lines = [_row(("component", "files", "unzipped bytes", "MiB", "zipped bytes", "MiB"), widths)]
     for c in components:
-        lines.append(_row((c.name, str(c.entries), f"{c.unzipped:,}", f"{c.unzipped / MIB:.2f}",
-                           f"{c.compressed:,}", f"{c.compressed / MIB:.2f}"), widths))
+        lines.append(
+            _row(
+                (
+                    c.name,
+                    str(c.entries),
+                    f"{c.unzipped:,}",
+                    f"{c.unzipped / MIB:.2f}",
+                    f"{c.compressed:,}",
+                    f"{c.compressed / MIB:.2f}",
+                ),
+                widths,
+            )
+        )
     unzipped = sum(c.unzipped for c in components)
-    lines.append(_row(("total", str(sum(c.entries for c in components)), f"{unzipped:,}",
-                       f"{unzipped / MIB:.2f}", f"{zipped:,}", f"{zipped / MIB:.2f}"), widths))
+    lines.append(
+        _row(
+            (
+                "total",
+                str(sum(c.entries for c in components)),
+                f"{unzipped:,}",
+                f"{unzipped / MIB:.2f}",
+                f"{zipped:,}",
+                f"{zipped / MIB:.2f}",
+            ),
+            widths,
+        )
+    )
     lines.append("")
     for gate in gates:
         lines.append(
@@ -99,7 +121,8 @@ def format_report(
     notice = "fits" if zipped <= DIRECT_UPLOAD_LIMIT else "exceeds"
     lines.append(
         f"note  zipped size {zipped:,} bytes ({zipped / MIB:.2f} MiB) {notice} the {DIRECT_UPLOAD_LIMIT:,}-byte"
-        f" ({DIRECT_UPLOAD_LIMIT / MIB:.0f} MiB) direct-upload limit" + ("" if notice == "fits" else "; deploy it from S3")
+        f" ({DIRECT_UPLOAD_LIMIT / MIB:.0f} MiB) direct-upload limit"
+        + ("" if notice == "fits" else "; deploy it from S3")
     )
     if any(g.status == "FAIL" for g in gates):
         lines.append("")
@@ -108,9 +131,7 @@ def format_report(
     return lines
 
 
-def run_size_gate(
-    zip_path: Path, *, gate_mib: float | None, layers_bytes: int, out: TextIO, reporter: Reporter
-) -> int:
+def run_size_gate(zip_path: Path, *, gate_mib: float | None, layers_bytes: int, out: TextIO, reporter: Reporter) -> int:
     components, files, zipped = measure(zip_path)
     gate_bytes = round((DEFAULT_GATE_MIB if gate_mib is None else gate_mib) * MIB)
     unzipped = sum(c.unzipped for c in components)

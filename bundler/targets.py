@@ -53,6 +53,11 @@ class Target:
         return _GLIBC_BY_RUNTIME[self.runtime]
 
     @property
+    def glibc_text(self) -> str:
+        major, minor = self.glibc
+        return f"{major}.{minor}"
+
+    @property
     def abi(self) -> str:
         return "cp" + self.python_version.replace(".", "")
 

@@ -82,7 +82,7 @@ def write_zip(
                 written.append(_write_entry(archive, entry, stamp))
                 if progress is not None:
                     progress(index + 1, len(ordered))
-        os.replace(partial, out)
+        partial.replace(out)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return written

@@ -20,11 +20,18 @@ class Built:
     cache_root: Path
 
 
-def run_bundler(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
-                umask: int = -1) -> subprocess.CompletedProcess[str]:
+def run_bundler(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, umask: int = -1
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bundler", *args], cwd=cwd, env=env, umask=umask,
-        capture_output=True, text=True, check=False, timeout=1800,
+        [sys.executable, "-m", "bundler", *args],
+        cwd=cwd,
+        env=env,
+        umask=umask,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1800,
     )
 
 

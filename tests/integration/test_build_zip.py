@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -45,15 +46,27 @@ def test_two_builds_in_different_conditions_give_the_same_sha256(built: Built, t
     if faketime is None and in_ci():
         require_tool("faketime")
     run_a = run_bundler(
-        "--cache-dir", str(built.cache_root), "build", "-o", "dist/handler.zip",
-        cwd=first, umask=0o022, env=_environment(TZ="UTC", LC_ALL="C.UTF-8", LANG="C.UTF-8"),
+        "--cache-dir",
+        str(built.cache_root),
+        "build",
+        "-o",
+        "dist/handler.zip",
+        cwd=first,
+        umask=0o022,
+        env=_environment(TZ="UTC", LC_ALL="C.UTF-8", LANG="C.UTF-8"),
     )
     assert run_a.returncode == 0, run_a.stderr
     command_b = [sys.executable, "-m", "bundler", "--cache-dir", str(built.cache_root), "build", "-o", "out/x.zip"]
     if faketime is not None:
         command_b = [faketime, "2031-07-04 23:59:59", *command_b]
     run_b = subprocess.run(
-        command_b, cwd=second, umask=0o077, capture_output=True, text=True, check=False, timeout=900,
+        command_b,
+        cwd=second,
+        umask=0o077,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
         env=_environment(TZ="Pacific/Chatham", LC_ALL="POSIX", LANG="fr_FR.ISO-8859-1"),
     )
     assert run_b.returncode == 0, run_b.stderr
@@ -89,8 +102,6 @@ def test_manifest_records_every_entry_with_its_lock_item(built: Built) -> None:
     assert by_path["bin/chromium/chromium.zst"]["item"] == "chromium:@sparticuz/chromium@153.0.0"
     assert manifest["chrome_source"] == "sparticuz"
     digest = hashlib.sha256(built.zip_path.read_bytes()).digest()
-    import base64
-
     assert manifest["zip"]["code_sha256"] == base64.b64encode(digest).decode()
     assert manifest["totals"]["unzipped_bytes"] == sum(sizes.values())
 
@@ -121,10 +132,13 @@ def test_vendored_boto3_is_the_pinned_one_and_talks_s3(built: Built, tmp_path: P
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "import boto3, botocore, json;"
         "c = boto3.client('s3', region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='y');"
-        "print(json.dumps([boto3.__file__, boto3.__version__, botocore.__version__, c.meta.service_model.service_name]))"
+        "name = c.meta.service_model.service_name;"
+        "print(json.dumps([boto3.__file__, boto3.__version__, botocore.__version__, name]))"
     )
     # -S: no site-packages, so only the vendored copy can be imported.
-    result = subprocess.run([sys.executable, "-S", "-c", probe, str(task_root)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", probe, str(task_root)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     location, boto3_version, botocore_version, service = json.loads(result.stdout)
     pins = {w.name: w.version for w in load_runtime_lock(Target.parse()).wheels}

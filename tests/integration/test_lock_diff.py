@@ -69,21 +69,37 @@ def _set_version(dist: str, version: str) -> Edit:
 @pytest.mark.parametrize(
     ("label", "edit", "expected_words"),
     [
-        ("one byte of a vendored file", _flip_byte("boto3/session.py"),
-         ["wheel:boto3==", "boto3/session.py", "different bytes"]),
-        ("a dist-info version", _set_version("six", "9.9.9"),
-         ["wheel:six==", "different version", "9.9.9"]),
-        ("an added file", lambda m: m.__setitem__("boto3/backdoor.py", b"import os\n"),
-         ["boto3/backdoor.py", "extra file, not in any lock"]),
-        ("a removed file", lambda m: m.pop("botocore/client.py"),
-         ["wheel:botocore==", "botocore/client.py", "file missing"]),
-        ("one byte of a Chromium library", _flip_byte("bin/chromium/lib/libnss3.so"),
-         ["chromium:@sparticuz/chromium@153.0.0", "bin/chromium/lib/libnss3.so", "different bytes"]),
-        ("a removed font", lambda m: m.pop("bin/chromium/fonts/Open_Sans/OpenSans-Bold.ttf"),
-         ["OpenSans-Bold.ttf", "file missing"]),
+        (
+            "one byte of a vendored file",
+            _flip_byte("boto3/session.py"),
+            ["wheel:boto3==", "boto3/session.py", "different bytes"],
+        ),
+        ("a dist-info version", _set_version("six", "9.9.9"), ["wheel:six==", "different version", "9.9.9"]),
+        (
+            "an added file",
+            lambda m: m.__setitem__("boto3/backdoor.py", b"import os\n"),
+            ["boto3/backdoor.py", "extra file, not in any lock"],
+        ),
+        (
+            "a removed file",
+            lambda m: m.pop("botocore/client.py"),
+            ["wheel:botocore==", "botocore/client.py", "file missing"],
+        ),
+        (
+            "one byte of a Chromium library",
+            _flip_byte("bin/chromium/lib/libnss3.so"),
+            ["chromium:@sparticuz/chromium@153.0.0", "bin/chromium/lib/libnss3.so", "different bytes"],
+        ),
+        (
+            "a removed font",
+            lambda m: m.pop("bin/chromium/fonts/Open_Sans/OpenSans-Bold.ttf"),
+            ["OpenSans-Bold.ttf", "file missing"],
+        ),
     ],
 )
-def test_drift_fails_naming_the_item(built: Built, tmp_path: Path, label: str, edit: Edit, expected_words: list[str]) -> None:
+def test_drift_fails_naming_the_item(
+    built: Built, tmp_path: Path, label: str, edit: Edit, expected_words: list[str]
+) -> None:
     result = _lock_diff(_rewrite(built.zip_path, tmp_path / "handler.zip", edit))
     assert result.returncode == 1, f"{label}: {result.stdout}{result.stderr}"
     assert "FAILED" in result.stdout
@@ -117,8 +133,10 @@ def test_elf_needing_a_newer_glibc_is_refused(built: Built, tmp_path: Path) -> N
 
     result = _lock_diff(_rewrite(built.zip_path, tmp_path / "handler.zip", edit))
     assert result.returncode == 1
-    assert any("libextra.so" in line and "needs GLIBC_2.36, target runtime has glibc 2.34" in line
-               for line in result.stdout.splitlines()), result.stdout
+    assert any(
+        "libextra.so" in line and "needs GLIBC_2.36, target runtime has glibc 2.34" in line
+        for line in result.stdout.splitlines()
+    ), result.stdout
 
 
 def test_missing_zip_is_a_clear_error(tmp_path: Path) -> None:

@@ -16,7 +16,14 @@ def test_real_zip_passes_lambda_limits_with_a_component_table(built: Built) -> N
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["component", "files", "unzipped", "bytes", "MiB", "zipped", "bytes", "MiB"]
-    assert [line.split()[0] for line in lines[1:7]] == ["chromium", "ffmpeg", "python-deps", "handler", "other", "total"]
+    assert [line.split()[0] for line in lines[1:7]] == [
+        "chromium",
+        "ffmpeg",
+        "python-deps",
+        "handler",
+        "other",
+        "total",
+    ]
     with zipfile.ZipFile(built.zip_path) as archive:
         unzipped = sum(info.file_size for info in archive.infolist())
     total = lines[6].split()
@@ -30,7 +37,11 @@ def test_gate_below_the_zip_size_fails_naming_the_largest_contributors(built: Bu
     assert result.returncode == 1
     assert "FAIL  in-house unzipped gate" in result.stdout
     assert "largest contributors:" in result.stdout
-    assert result.stdout.strip().splitlines()[-1].startswith("FAILED: over 1 gate(s); largest contributors: bin/chromium/chromium.zst")
+    assert (
+        result.stdout.strip()
+        .splitlines()[-1]
+        .startswith("FAILED: over 1 gate(s); largest contributors: bin/chromium/chromium.zst")
+    )
 
 
 def test_declared_layers_count_toward_lambdas_cap(built: Built) -> None:

@@ -31,7 +31,7 @@ def _download(tmp_path: Path, data: bytes = CONTENT) -> Path:
 
 
 def _files_under(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*"))
+    return sorted(root.rglob("*"))
 
 
 def test_put_then_get_returns_the_verified_path(cache: Cache, tmp_path: Path) -> None:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from bundler.errors import LockfileError
 from bundler.lockfiles import (
     LOCK_DIR,
     ArtifactsLock,
     load_artifacts_lock,
     load_runtime_lock,
 )
-from bundler.errors import LockfileError
 from bundler.targets import Target
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -201,7 +201,7 @@ def test_missing_runtime_lock_names_the_file(tmp_path: Path) -> None:
 
 
 def test_runtime_lock_without_wheels_is_refused(tmp_path: Path) -> None:
-    text = VALID_RUNTIME.split("[[wheel]]")[0]
+    text = VALID_RUNTIME.split("[[wheel]]", maxsplit=1)[0]
     with pytest.raises(LockfileError, match="pins no wheels"):
         load_runtime_lock(Target.parse(), _runtime_lock_in(tmp_path, text))
 
