@@ -31,6 +31,7 @@ from bundler.errors import HashMismatch, LockfileError
 from bundler.hashing import file_digest, sha256_bytes
 from bundler.lockfiles import ChromiumPin, FfmpegPin
 from bundler.progress import Reporter
+from bundler.wheels import is_shared_object
 
 if sys.version_info >= (3, 14):
     from compression import zstd
@@ -233,7 +234,7 @@ def chromium_entries(pin: ChromiumPin, packaged: Path) -> tuple[list[Entry], Pac
         actual = file_digest(path) if path.is_file() else "(missing)"
         if actual != pin.contents[shipped]:
             raise HashMismatch(f"{pin.item} file {shipped} (cached at {path})", "sha256", pin.contents[shipped], actual)
-        executable = shipped.endswith(".so") or ".so." in shipped
+        executable = is_shared_object(shipped)
         entries.append(Entry(f"{CHROMIUM_DIR}/{shipped}", pin.item, "chromium", executable=executable, path=path))
     return entries, packed, raw
 

@@ -59,9 +59,11 @@ class Cache:
             try:
                 staging.rename(final_dir)
             except OSError:
-                # Another build finished the same entry first; keep theirs.
-                if not (final_dir / filename).is_file():
-                    raise
+                # Another build got there first: keep theirs if it verifies, else replace it.
+                if (final_dir / filename).is_file() and file_digest(final_dir / filename, algorithm) == digest:
+                    return final_dir / filename
+                shutil.rmtree(final_dir, ignore_errors=True)
+                staging.rename(final_dir)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return final_dir / filename

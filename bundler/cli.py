@@ -34,6 +34,16 @@ def _zip_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--zip", type=Path, default=DEFAULT_ZIP, help="the built zip (default dist/handler.zip)")
 
 
+def _positive_mib(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 MiB, got {text}")
+    return value
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bundler", description=__doc__)
     parser.add_argument(
@@ -53,7 +63,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     gate = commands.add_parser("size-gate", help="check the zip against Lambda's size limits")
     _zip_option(gate)
-    gate.add_argument("--gate-mib", type=float, default=None, help="in-house gate on the unzipped size, in MiB")
+    gate.add_argument("--gate-mib", type=_positive_mib, default=None, help="in-house gate on the unzipped size, in MiB")
     gate.add_argument("--layers-bytes", type=int, default=0, help="unzipped bytes of the layers the function declares")
 
     diff = commands.add_parser("lock-diff", help="compare what the zip vendors with the lockfiles")

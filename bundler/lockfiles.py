@@ -108,8 +108,8 @@ class ArtifactsLock:
             return self.chromium[source]
         except KeyError:
             raise LockfileError(
-                f"the artifacts lock has no [chromium.{source}] entry;"
-                f" add it with `nox -s lock -- --chrome-source {source}`"
+                f"the artifacts lock has no [chromium.{source}] entry, so the {source!r} Chrome source"
+                " cannot be built; pin it in lockfiles/inputs.toml and run `nox -s lock`"
             ) from None
 
 

@@ -46,7 +46,7 @@ class ConsoleReporter:
         self.tty = self.stream.isatty() and not os.environ.get("CI")
         self.colour = self.tty and "NO_COLOR" not in os.environ
         self._started = time.monotonic()
-        self._last_plain = -1
+        self._last_plain: tuple[str, int] | None = None
 
     def _elapsed(self) -> str:
         return f"{time.monotonic() - self._started:6.1f}s"
@@ -56,7 +56,7 @@ class ConsoleReporter:
             self.stream.write("\r\x1b[2K")
         self.stream.write(f"[{self._elapsed()}] {message}\n")
         self.stream.flush()
-        self._last_plain = -1
+        self._last_plain = None
 
     def progress(self, label: str, done: int, total: int) -> None:
         percent = 100 if total <= 0 else min(100, done * 100 // total)
@@ -70,7 +70,7 @@ class ConsoleReporter:
             self.stream.flush()
             return
         # Plain logs: one line per quarter, so CI output stays short.
-        quarter = percent // 25
+        quarter = (label, percent // 25)
         if quarter != self._last_plain:
             self._last_plain = quarter
             self.stream.write(f"  {label}: {percent}%\n")

@@ -39,7 +39,7 @@ class GateResult:
 
     @property
     def fraction(self) -> float:
-        return self.used / self.limit
+        return self.used / self.limit if self.limit > 0 else float("inf")
 
     @property
     def status(self) -> str:

@@ -7,6 +7,7 @@ kept intact so ``lock_diff`` can check every vendored file later.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from bundler.lockfiles import PinnedWheel
 # Wheel `.data/<scheme>/` directories that belong on sys.path; the others
 # (scripts, headers, data) have no use inside a Lambda function.
 _IMPORTABLE_SCHEMES = ("purelib", "platlib")
+_SHARED_OBJECT = re.compile(r"\.so(\.\d+)*$")
 
 
 def installed_name(member: str) -> str | None:
@@ -29,6 +31,11 @@ def installed_name(member: str) -> str | None:
         scheme, _, inner = rest.partition("/")
         return inner if scheme in _IMPORTABLE_SCHEMES and inner else None
     return member
+
+
+def is_shared_object(path: str) -> bool:
+    """`x.so`, `x.cpython-313-x86_64-linux-gnu.so`, `libfoo.so.1.2`: loaded by the dynamic linker."""
+    return _SHARED_OBJECT.search(path.rsplit("/", 1)[-1]) is not None
 
 
 def dist_info_dir(label: str, names: list[str]) -> str:
@@ -51,7 +58,7 @@ def wheel_entries(wheel: PinnedWheel, path: Path) -> list[Entry]:
             target = installed_name(info.filename)
             if target is None or wheel.is_pruned(target):
                 continue
-            executable = bool((info.external_attr >> 16) & 0o111) or ".so" in target.rsplit("/", 1)[-1]
+            executable = bool((info.external_attr >> 16) & 0o111) or is_shared_object(target)
             entries.append(
                 Entry(
                     check_arcname(target),

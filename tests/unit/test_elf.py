@@ -22,23 +22,14 @@ from bundler.elf import (
 )
 from bundler.errors import BundlerError
 
-HOST_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}.get(
-    platform.machine(), platform.machine()
-)
-OTHER_ARCH, OTHER_E_MACHINE = (
-    ("x86_64", 62) if HOST_ARCH == "aarch64" else ("aarch64", 183)
-)
+HOST_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine(), platform.machine())
+OTHER_ARCH, OTHER_E_MACHINE = ("x86_64", 62) if HOST_ARCH == "aarch64" else ("aarch64", 183)
 
 HELLO = '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n'
 # arc4random first appeared in glibc 2.36, so it binds to GLIBC_2.36.
-ARC4RANDOM = (
-    "#include <stdlib.h>\nint main(void) { return (int)(arc4random() & 1u); }\n"
-)
+ARC4RANDOM = "#include <stdlib.h>\nint main(void) { return (int)(arc4random() & 1u); }\n"
 # A pointer initialised to an address gives a relative relocation to pack as DT_RELR.
-RELR = (
-    "#include <stdio.h>\nstatic int x;\nint *p = &x;\n"
-    'int main(void) { puts("hi"); return *p; }\n'
-)
+RELR = '#include <stdio.h>\nstatic int x;\nint *p = &x;\nint main(void) { puts("hi"); return *p; }\n'
 
 Compiler = Callable[..., Path]
 
@@ -52,9 +43,7 @@ def host_glibc() -> tuple[int, ...]:
     return tuple(int(p) for p in version.split(".")) if name == "glibc" else ()
 
 
-needs_glibc_2_36 = pytest.mark.skipif(
-    host_glibc() < (2, 36), reason="arc4random@GLIBC_2.36 needs a host glibc >= 2.36"
-)
+needs_glibc_2_36 = pytest.mark.skipif(host_glibc() < (2, 36), reason="arc4random@GLIBC_2.36 needs a host glibc >= 2.36")
 
 
 @pytest.fixture
@@ -64,9 +53,7 @@ def cc(tmp_path: Path) -> Compiler:
     if gcc is None:
         pytest.skip("gcc is not installed")
 
-    def build(
-        source: str, *flags: str, name: str = "prog", skip_reason: str = ""
-    ) -> Path:
+    def build(source: str, *flags: str, name: str = "prog", skip_reason: str = "") -> Path:
         src = tmp_path / f"{name}.c"
         out = tmp_path / name
         src.write_text(source)
@@ -113,9 +100,7 @@ def drop_section_headers(path: Path) -> bytes:
 def elf32_big_endian_without_sections() -> bytes:
     """A minimal ELF32 MSB MIPS (e_machine 8) executable with program headers only."""
     base = 0x400000
-    strtab = (
-        b"\0libc.so.6\0libgcc_s.so.1\0GLIBC_2.17\0GLIBC_2.4\0GLIBC_PRIVATE\0GCC_3.0\0"
-    )
+    strtab = b"\0libc.so.6\0libgcc_s.so.1\0GLIBC_2.17\0GLIBC_2.4\0GLIBC_PRIVATE\0GCC_3.0\0"
 
     def name(s: bytes) -> int:
         return strtab.index(s + b"\0")
@@ -142,13 +127,9 @@ def elf32_big_endian_without_sections() -> bytes:
     )
     size = dyn_off + len(dynamic)
     ident = ELF_MAGIC + bytes([1, 2, 1]) + bytes(9)
-    header = ident + struct.pack(
-        ">HHIIIIIHHHHHH", 2, 8, 1, base, 52, 0, 0, 52, 32, 2, 40, 0, 0
-    )
+    header = ident + struct.pack(">HHIIIIIHHHHHH", 2, 8, 1, base, 52, 0, 0, 52, 32, 2, 40, 0, 0)
     phdrs = struct.pack(">IIIIIIII", 1, 0, base, base, size, size, 5, 0x1000)
-    phdrs += struct.pack(
-        ">IIIIIIII", 2, dyn_off, base + dyn_off, 0, len(dynamic), 0, 6, 4
-    )
+    phdrs += struct.pack(">IIIIIIII", 2, dyn_off, base + dyn_off, 0, len(dynamic), 0, 6, 4)
     return header + phdrs + strtab + verneed + dynamic
 
 
@@ -180,18 +161,14 @@ def test_accepts_hello_world_for_an_older_glibc_target(cc: Compiler) -> None:
     info = read_elf_info(prog.read_bytes())
     assert info.needed == ("libc.so.6",)
     assert info.glibc_required is not None and info.glibc_required <= (2, 34)
-    assert (
-        check_elf(str(prog), prog.read_bytes(), arch=HOST_ARCH, max_glibc=(2, 34)) == []
-    )
+    assert check_elf(str(prog), prog.read_bytes(), arch=HOST_ARCH, max_glibc=(2, 34)) == []
 
 
 @needs_glibc_2_36
 def test_refuses_symbol_version_newer_than_target(cc: Compiler) -> None:
     prog = cc(ARC4RANDOM)
     assert read_elf_info(prog.read_bytes()).glibc_required == (2, 36)
-    problems = check_elf(
-        "bin/prog", prog.read_bytes(), arch=HOST_ARCH, max_glibc=(2, 34)
-    )
+    problems = check_elf("bin/prog", prog.read_bytes(), arch=HOST_ARCH, max_glibc=(2, 34))
     assert problems == [("bin/prog", "needs GLIBC_2.36, target runtime has glibc 2.34")]
 
 
@@ -217,9 +194,7 @@ def test_dt_relr_marker_version_counts_as_glibc_2_36(cc: Compiler) -> None:
 
 
 def test_static_binary_has_no_glibc_requirement(cc: Compiler) -> None:
-    prog = cc(
-        HELLO, "-static", skip_reason="gcc -static failed (no static libc installed?)"
-    )
+    prog = cc(HELLO, "-static", skip_reason="gcc -static failed (no static libc installed?)")
     info = read_elf_info(prog.read_bytes())
     assert info == ElfInfo(machine=HOST_ARCH, bits=64, glibc_required=None, needed=())
     assert check_elf("prog", prog.read_bytes(), arch=HOST_ARCH, max_glibc=(2, 17)) == []

@@ -83,11 +83,6 @@ def test_step_between_progress_runs_restarts_the_quarters(stream: io.StringIO) -
     assert lines[2] == "  compress ffmpeg: 100%"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: bundler/progress.py ConsoleReporter.progress dedups plain lines on the quarter alone, not the"
-    " label, so a second progress run with no step() between is swallowed while in the same quarter",
-)
 def test_progress_of_a_new_label_is_printed_even_without_a_step(stream: io.StringIO) -> None:
     reporter = ConsoleReporter(stream)
     reporter.progress("compress chromium", 1, 1)

@@ -213,12 +213,6 @@ def test_zip_without_manifest_raises_artifact_error(tiny_zip: Path) -> None:
         run_size_gate(tiny_zip, gate_mib=None, layers_bytes=0, out=io.StringIO(), reporter=SilentReporter())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ZeroDivisionError,
-    reason="bug: bundler/sizegate.py GateResult.fraction divides by limit; a gate that rounds to 0 bytes"
-    " (--gate-mib 0, or below 0.5 byte) crashes format_report with ZeroDivisionError instead of failing the gate",
-)
 def test_zero_gate_fails_the_gate_instead_of_crashing(tiny_zip: Path) -> None:
     out = io.StringIO()
     assert run_size_gate(tiny_zip, gate_mib=0, layers_bytes=0, out=out, reporter=SilentReporter()) == 1

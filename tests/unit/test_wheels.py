@@ -138,11 +138,6 @@ def test_shared_objects_and_executable_members_are_marked_executable(wheel: Path
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: bundler/wheels.py wheel_entries tests `'.so' in basename`, so any name containing"
-    " '.so' (e.g. 'page.source.html', 'data.sorted.json') is shipped with mode 0755",
-)
 def test_names_merely_containing_dot_so_are_not_executable(tmp_path: Path) -> None:
     members = {
         **MEMBERS,
