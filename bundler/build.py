@@ -74,32 +74,8 @@ def _fetch_and_package(
     runtime = load_runtime_lock(options.target, options.lock_dir)
     chromium_pin = artifacts.chromium_for(options.chrome_source)
     ffmpeg_pin = artifacts.ffmpeg
-    wheel_paths = [
-        (
-            wheel,
-            fetch_wheel(
-                cache,
-                reporter,
-                item=wheel.item,
-                name=wheel.name,
-                version=wheel.version,
-                filename=wheel.filename,
-                sha256=wheel.sha256,
-                target=options.target,
-            ),
-        )
-        for wheel in runtime.wheels
-    ]
-    ffmpeg_wheel = fetch_wheel(
-        cache,
-        reporter,
-        item=ffmpeg_pin.item,
-        name=ffmpeg_pin.package,
-        version=ffmpeg_pin.version,
-        filename=ffmpeg_pin.filename,
-        sha256=ffmpeg_pin.sha256,
-        target=options.target,
-    )
+    wheel_paths = [(wheel, fetch_wheel(cache, reporter, wheel, options.target)) for wheel in runtime.wheels]
+    ffmpeg_wheel = fetch_wheel(cache, reporter, ffmpeg_pin, options.target)
     tarball = fetch_npm_tarball(
         cache,
         reporter,

@@ -14,8 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from bundler.cache import Cache
 from bundler.errors import FetchError, HashMismatch
@@ -53,39 +54,53 @@ def _single_file(directory: Path, item: str, command: Sequence[str]) -> Path:
     return files[0]
 
 
-def fetch_wheel(
-    cache: Cache,
-    reporter: Reporter,
-    *,
-    item: str,
-    name: str,
-    version: str,
-    filename: str,
-    sha256: str,
-    target: Target,
-) -> Path:
-    cached = cache.get(item, sha256, filename)
-    if cached is not None:
-        return cached
+class WheelPin(Protocol):
+    """What fetching a wheel needs to know of its pin."""
+
+    @property
+    def item(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+
+def _fetch(reporter: Reporter, item: str, client: str, download: Callable[[Path], Path]) -> Path:
+    """Run ``download`` in a private temp dir, reporting time and size; it returns the cached file."""
     started = time.monotonic()
-    reporter.step(f"fetching {item} with pip")
+    reporter.step(f"fetching {item} with {client}")
     workdir = Path(tempfile.mkdtemp(prefix="renderzip-fetch-"))
     try:
-        command = pip_download_command(target, f"{name}=={version}", workdir)
-        run_client(item, command, workdir)
-        downloaded = _single_file(workdir, item, command)
-        if downloaded.name != filename:
-            raise HashMismatch(
-                f"{item} (pip chose {downloaded.name}, the lock pins {filename})",
-                "sha256",
-                sha256,
-                file_digest(downloaded),
-            )
-        path = cache.put(downloaded, item, sha256, filename)
+        path = download(workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     reporter.step(f"fetched {item}: {mib(path.stat().st_size)} in {time.monotonic() - started:.1f}s")
     return path
+
+
+def fetch_wheel(cache: Cache, reporter: Reporter, pin: WheelPin, target: Target) -> Path:
+    cached = cache.get(pin.item, pin.sha256, pin.filename)
+    if cached is not None:
+        return cached
+
+    def download(workdir: Path) -> Path:
+        command = pip_download_command(target, f"{pin.name}=={pin.version}", workdir)
+        run_client(pin.item, command, workdir)
+        downloaded = _single_file(workdir, pin.item, command)
+        if downloaded.name != pin.filename:
+            chose = f"{pin.item} (pip chose {downloaded.name}, the lock pins {pin.filename})"
+            raise HashMismatch(chose, "sha256", pin.sha256, file_digest(downloaded))
+        return cache.put(downloaded, pin.item, pin.sha256, pin.filename)
+
+    return _fetch(reporter, pin.item, "pip", download)
 
 
 def npm_pack(item: str, spec: str, dest: Path) -> Path:
@@ -115,13 +130,9 @@ def fetch_npm_tarball(
     cached = cache.get(item, digest, filename, "sha512")
     if cached is not None:
         return cached
-    started = time.monotonic()
-    reporter.step(f"fetching {item} with npm")
-    workdir = Path(tempfile.mkdtemp(prefix="renderzip-fetch-"))
-    try:
-        tarball = npm_pack(item, f"{package}@{version}", workdir)
-        path = cache.put(tarball, item, digest, filename, "sha512")
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    reporter.step(f"fetched {item}: {mib(path.stat().st_size)} in {time.monotonic() - started:.1f}s")
-    return path
+    return _fetch(
+        reporter,
+        item,
+        "npm",
+        lambda workdir: cache.put(npm_pack(item, f"{package}@{version}", workdir), item, digest, filename, "sha512"),
+    )

@@ -81,6 +81,10 @@ class FfmpegPin:
     ffmpeg_version: str
 
     @property
+    def name(self) -> str:
+        return self.package
+
+    @property
     def item(self) -> str:
         return f"ffmpeg:{self.package}=={self.version}"
 
