@@ -47,6 +47,13 @@ def pip_download_command(target: Target, requirement: str, dest: Path) -> list[s
     return command
 
 
+def pip_download(item: str, target: Target, requirement: str, dest: Path) -> Path:
+    """Download the one wheel of ``requirement`` for ``target`` into ``dest``."""
+    command = pip_download_command(target, requirement, dest)
+    run_client(item, command, dest)
+    return _single_file(dest, item, command)
+
+
 def _single_file(directory: Path, item: str, command: Sequence[str]) -> Path:
     files = [path for path in directory.iterdir() if path.is_file()]
     if len(files) != 1:
@@ -92,9 +99,7 @@ def fetch_wheel(cache: Cache, reporter: Reporter, pin: WheelPin, target: Target)
         return cached
 
     def download(workdir: Path) -> Path:
-        command = pip_download_command(target, f"{pin.name}=={pin.version}", workdir)
-        run_client(pin.item, command, workdir)
-        downloaded = _single_file(workdir, pin.item, command)
+        downloaded = pip_download(pin.item, target, f"{pin.name}=={pin.version}", workdir)
         if downloaded.name != pin.filename:
             chose = f"{pin.item} (pip chose {downloaded.name}, the lock pins {pin.filename})"
             raise HashMismatch(chose, "sha256", pin.sha256, file_digest(downloaded))

@@ -25,9 +25,9 @@ from typing import Any
 from bundler.binaries import SPARTICUZ_LAYOUT, read_package_file, sparticuz_contents
 from bundler.cache import Cache
 from bundler.errors import LockfileError
-from bundler.fetch import npm_pack, npm_tarball_name, pip_download_command, run_client
+from bundler.fetch import npm_pack, npm_tarball_name, pip_download, run_client
 from bundler.hashing import file_digest, integrity_hex, npm_integrity, sha256_bytes
-from bundler.lockfiles import LOCK_DIR, artifacts_lock_path, runtime_lock_path
+from bundler.lockfiles import LOCK_DIR, artifacts_lock_path, normalise_name, runtime_lock_path
 from bundler.progress import Reporter
 from bundler.targets import Target
 from bundler.wheels import dist_info_dir
@@ -61,10 +61,6 @@ def _uv_compile(requirements: Path, extra: Iterable[str]) -> str:
     return run_client(f"resolve {requirements.name}", command, requirements.parent)
 
 
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def resolve_runtime(target: Target, lock_dir: Path) -> list[tuple[str, str]]:
     workdir = Path(tempfile.mkdtemp(prefix="renderzip-lock-"))
     try:
@@ -89,14 +85,14 @@ def resolve_runtime(target: Target, lock_dir: Path) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for line in lines if (m := _PIN.match(line.strip()))]
 
 
-def _download_wheel(cache: Cache, target: Target, name: str, version: str) -> Path:
+def _download_wheel(cache: Cache, target: Target, name: str, version: str) -> tuple[Path, str]:
+    """The resolved wheel, filed in the cache, and its sha256."""
+    item = f"wheel:{name}=={version}"
     workdir = Path(tempfile.mkdtemp(prefix="renderzip-lock-"))
     try:
-        command = pip_download_command(target, f"{name}=={version}", workdir)
-        run_client(f"wheel:{name}=={version}", command, workdir)
-        (wheel,) = [p for p in workdir.iterdir() if p.suffix == ".whl"]
+        wheel = pip_download(item, target, f"{name}=={version}", workdir)
         digest = file_digest(wheel)
-        return cache.put(wheel, f"wheel:{name}=={version}", digest, wheel.name)
+        return cache.put(wheel, item, digest, wheel.name), digest
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -108,17 +104,17 @@ def lock_runtime(target: Target, cache: Cache, reporter: Reporter, lock_dir: Pat
         prune_rules = tomllib.load(stream).get("prune", {})
     for name, version in resolve_runtime(target, lock_dir):
         reporter.step(f"pinning {name}=={version}")
-        wheel = _download_wheel(cache, target, name, version)
+        wheel, wheel_sha256 = _download_wheel(cache, target, name, version)
         with zipfile.ZipFile(wheel) as archive:
             record = archive.read(f"{dist_info_dir(wheel.name, archive.namelist())}/RECORD")
         fields = {
-            "name": _normalise(name),
+            "name": normalise_name(name),
             "version": version,
             "filename": wheel.name,
-            "sha256": file_digest(wheel),
+            "sha256": wheel_sha256,
             "record_sha256": sha256_bytes(record),
         }
-        rule = prune_rules.get(_normalise(name), {})
+        rule = prune_rules.get(normalise_name(name), {})
         lines = [f"{k} = {toml_value(v)}" for k, v in fields.items()]
         lines += [f"{key} = {toml_value(list(rule[key]))}" for key in ("prune", "keep") if key in rule]
         blocks.append("\n[[wheel]]\n" + "\n".join(lines) + "\n")
@@ -178,7 +174,7 @@ def lock_sparticuz(spec: Mapping[str, Any], cache: Cache, reporter: Reporter) ->
 def lock_ffmpeg(spec: Mapping[str, Any], target: Target, cache: Cache, reporter: Reporter) -> str:
     package, version, prefix = str(spec["package"]), str(spec["version"]), str(spec["binary_prefix"])
     reporter.step(f"pinning {package}=={version} with pip")
-    wheel = _download_wheel(cache, target, package, version)
+    wheel, wheel_sha256 = _download_wheel(cache, target, package, version)
     with zipfile.ZipFile(wheel) as archive:
         names = [n for n in archive.namelist() if n.startswith(prefix)]
         if len(names) != 1:
@@ -199,7 +195,7 @@ def lock_ffmpeg(spec: Mapping[str, Any], target: Target, cache: Cache, reporter:
         "package": package,
         "version": version,
         "filename": wheel.name,
-        "sha256": file_digest(wheel),
+        "sha256": wheel_sha256,
         "binary": names[0],
         "binary_sha256": sha256_bytes(binary),
         "ffmpeg_version": match.group(1),

@@ -29,11 +29,9 @@ from bundler import binaries
 from bundler.build import check_elves
 from bundler.errors import ArtifactError, ElfCheckError
 from bundler.hashing import sha256_bytes
-from bundler.lockfiles import ArtifactsLock, PinnedWheel, load_artifacts_lock, load_runtime_lock
+from bundler.lockfiles import ArtifactsLock, PinnedWheel, load_artifacts_lock, load_runtime_lock, normalise_name
 from bundler.targets import Target
 from bundler.wheels import installed_name
-
-_NORMALISE = re.compile(r"[-_.]+")
 
 
 @dataclass(frozen=True)
@@ -43,10 +41,6 @@ class Difference:
     problem: str
     expected: str = ""
     actual: str = ""
-
-
-def _normalise(name: str) -> str:
-    return _NORMALISE.sub("-", name).lower()
 
 
 def _record_rows(record: bytes) -> Iterable[tuple[str, str]]:
@@ -66,7 +60,7 @@ def _vendored_dists(names: Iterable[str], archive: zipfile.ZipFile) -> dict[str,
         top, _, rest = name.partition("/")
         if top.endswith(".dist-info") and rest == "METADATA":
             headers = HeaderParser().parsestr(archive.read(name).decode("utf-8", "replace"))
-            found[_normalise(headers["Name"] or top)] = (top, headers["Name"] or "", headers["Version"] or "")
+            found[normalise_name(headers["Name"] or top)] = (top, headers["Name"] or "", headers["Version"] or "")
     return found
 
 
@@ -107,12 +101,10 @@ def diff_wheels(archive: zipfile.ZipFile, wheels: Iterable[PinnedWheel], claimed
             claimed.add(path)
             if path not in names:
                 differences.append(Difference(wheel.item, path, "file missing"))
-            elif digest and _record_digest(archive.read(path)) != digest:
-                differences.append(
-                    Difference(
-                        wheel.item, path, "different bytes", digest[7:23], _record_digest(archive.read(path))[7:23]
-                    )
-                )
+                continue
+            actual = _record_digest(archive.read(path))
+            if digest and actual != digest:
+                differences.append(Difference(wheel.item, path, "different bytes", digest[7:23], actual[7:23]))
     for _normal, (dist_info, name, version) in sorted(vendored.items()):
         differences.append(Difference(f"wheel:{name}=={version}", dist_info, "not in the lock", "(absent)", version))
     return differences

@@ -20,6 +20,12 @@ from bundler.targets import Target
 LOCK_DIR = Path(__file__).resolve().parent.parent / "lockfiles"
 CHROME_SOURCES = ("sparticuz", "headless-shell")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_NAME_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def normalise_name(name: str) -> str:
+    """A distribution name as the lock records it (PEP 503)."""
+    return _NAME_SEPARATORS.sub("-", name).lower()
 
 
 @dataclass(frozen=True)
