@@ -1,0 +1,165 @@
+"""Every error the function raises on purpose.
+
+The class name is the error code: Lambda reports it as ``errorType`` and the
+state machine's Retry and Catch match on it, so names never change once
+released. ``retryable`` says whether running the same event again may succeed
+(a crashed Chrome, S3 throttling) or cannot (a bad hash, a malformed event).
+The state machine's retry policy and the local runner's are both derived from
+``retryable_codes()``; nothing else lists these names.
+"""
+
+from __future__ import annotations
+
+
+class RenderzipError(Exception):
+    """Base of every error raised on purpose; never raised itself."""
+
+    retryable: bool = False
+
+    @property
+    def code(self) -> str:
+        return type(self).__name__
+
+
+# --- input: the event, the project, the plan --------------------------------
+
+
+class InvalidEvent(RenderzipError):
+    """The event is malformed: unknown action, missing, extra or mistyped field."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+class InvalidUri(RenderzipError):
+    """A URI is not a well-formed s3:// or file:// URI."""
+
+
+class BucketNotAllowed(RenderzipError):
+    """The bucket is not in RENDERZIP_BUCKET_ALLOWLIST."""
+
+
+class InvalidComposition(RenderzipError):
+    """The composition breaks its contract (missing index.html, bad data-* attributes...)."""
+
+
+class NetworkBlocked(RenderzipError):
+    """The composition requested a URL outside its own directory."""
+
+    def __init__(self, urls: list[str]) -> None:
+        self.urls = list(urls)
+        shown = ", ".join(self.urls[:5]) + (f" and {len(self.urls) - 5} more" if len(self.urls) > 5 else "")
+        super().__init__(f"the composition requested {len(self.urls)} URL(s) outside its directory: {shown}")
+
+
+class PlanHashMismatch(RenderzipError):
+    """The plan's files do not hash to the PlanHash the event carries."""
+
+    def __init__(self, where: str, expected: str, actual: str) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"plan hash mismatch {where}: expected {expected}, got {actual}")
+
+
+class InvalidPlan(RenderzipError):
+    """A plan directory is incomplete or its plan.json is malformed."""
+
+
+class ChunkOutOfRange(RenderzipError):
+    """A chunk index outside the plan's chunk table."""
+
+
+class UnsafeArchive(RenderzipError):
+    """An archive member would escape its target, is a link or device, or the archive is too large."""
+
+
+class IntegrityError(RenderzipError):
+    """Downloaded or produced bytes do not match their recorded checksum."""
+
+    retryable = True
+
+
+# --- runtime: binaries, Chrome, ffmpeg ---------------------------------------
+
+
+class RuntimeUnavailable(RenderzipError):
+    """The packaged Chromium or ffmpeg is missing or cannot be prepared."""
+
+
+class ChromeCrashed(RenderzipError):
+    """Chrome exited or closed its pipe while we were talking to it."""
+
+    retryable = True
+
+    def __init__(self, message: str, exit_status: int | None = None, stderr_tail: str = "") -> None:
+        self.exit_status = exit_status
+        self.stderr_tail = stderr_tail
+        detail = f" (exit status {exit_status})" if exit_status is not None else ""
+        tail = f"\nlast Chrome output:\n{stderr_tail}" if stderr_tail else ""
+        super().__init__(f"{message}{detail}{tail}")
+
+
+class ChromeTimeout(RenderzipError):
+    """A DevTools command got no answer in time."""
+
+    retryable = True
+
+
+class ProtocolError(RenderzipError):
+    """Chrome answered a DevTools command with an error."""
+
+    def __init__(self, method: str, message: str, code: int | None = None) -> None:
+        self.method = method
+        self.protocol_message = message
+        self.protocol_code = code
+        super().__init__(f"{method} failed: {message}" + (f" (code {code})" if code is not None else ""))
+
+
+class PageError(RenderzipError):
+    """The composition's own script threw while loading or seeking."""
+
+
+class CaptureFailed(RenderzipError):
+    """A frame came back without screenshot data after every retry."""
+
+    retryable = True
+
+
+class FfmpegFailed(RenderzipError):
+    """ffmpeg exited non-zero; the message carries its last lines of output."""
+
+    retryable = True
+
+
+# --- transport ---------------------------------------------------------------
+
+
+class ObjectNotFound(RenderzipError):
+    """An input object (project, plan, chunk) does not exist."""
+
+
+class TransportThrottled(RenderzipError):
+    """S3 kept throttling after our own retries."""
+
+    retryable = True
+
+
+class TransportError(RenderzipError):
+    """Any other failure moving bytes to or from storage."""
+
+    retryable = True
+
+
+def all_error_types() -> list[type[RenderzipError]]:
+    """Every concrete error class, in definition order."""
+    return [cls for cls in RenderzipError.__subclasses__() if cls.__module__ == __name__]
+
+
+def retryable_codes() -> list[str]:
+    return [cls.__name__ for cls in all_error_types() if cls.retryable]
+
+
+def permanent_codes() -> list[str]:
+    return [cls.__name__ for cls in all_error_types() if not cls.retryable]
