@@ -1,0 +1,298 @@
+"""Prepare the packaged Chromium and ffmpeg for use: once per container, atomically.
+
+The zip ships both binaries as runs of independent zstd frames
+(``bin/artifacts.json`` lists them). Preparing decodes every frame on every
+core into a directory named by the content hash of that identity file, under
+``/tmp`` on Lambda and the user cache elsewhere. A ``.ready`` sentinel is
+written last: a directory without it is a broken earlier attempt (a timed-out
+invocation, a full disk) and is redone. An exclusive ``flock`` makes two
+processes preparing at once wait for each other instead of racing.
+
+The artifact is either a directory (``/var/task`` on Lambda, or an unzipped
+zip) or the built ``handler.zip`` itself, so a local render uses exactly the
+pinned files a Lambda render uses. Small files (libraries, SwiftShader, fonts)
+are linked in place from a directory artifact and copied out of a zip.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from handler import RENDERER_VERSION
+from handler.errors import RuntimeUnavailable
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
+
+IDENTITY_PATH = "bin/artifacts.json"
+SENTINEL = ".ready"
+LAYOUT_VERSION = 1
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+SWIFTSHADER_DIR = "swiftshader"
+
+ENV_ARTIFACT = "RENDERZIP_ARTIFACT"
+ENV_RUNTIME_DIR = "RENDERZIP_RUNTIME_DIR"
+
+
+@dataclass(frozen=True)
+class RuntimeIdentity:
+    """What, besides the plan's own files, decides the rendered pixels and bytes."""
+
+    chromium_version: str
+    chromium_sha256: str
+    ffmpeg_version: str
+    ffmpeg_sha256: str
+    renderer_version: str = RENDERER_VERSION
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "chromium_version": self.chromium_version,
+            "chromium_sha256": self.chromium_sha256,
+            "ffmpeg_version": self.ffmpeg_version,
+            "ffmpeg_sha256": self.ffmpeg_sha256,
+            "renderer_version": self.renderer_version,
+        }
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Prepared binaries and the environment Chromium needs."""
+
+    root: Path
+    chromium: Path
+    ffmpeg: Path
+    identity: RuntimeIdentity
+    source: str
+
+    def chromium_env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        env = dict(os.environ if base is None else base)
+        libs = str(self.root / "lib")
+        env["LD_LIBRARY_PATH"] = libs + (os.pathsep + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+        env["FONTCONFIG_PATH"] = str(self.root / "fontconfig")
+        env["FONTCONFIG_FILE"] = str(self.root / "fontconfig" / "fonts.conf")
+        env["HOME"] = str(self.root / "home")
+        env["XDG_CONFIG_HOME"] = str(self.root / "home" / ".config")
+        env["XDG_CACHE_HOME"] = str(self.root / "home" / ".cache")
+        env["TZ"] = "UTC"
+        return env
+
+
+# --- where things are -------------------------------------------------------
+
+
+def on_lambda() -> bool:
+    return "AWS_LAMBDA_FUNCTION_NAME" in os.environ or "LAMBDA_TASK_ROOT" in os.environ
+
+
+def locate_artifact() -> Path:
+    """The artifact to prepare from: explicit, the task root we run from, or the built zip."""
+    explicit = os.environ.get(ENV_ARTIFACT)
+    if explicit:
+        path = Path(explicit).expanduser().resolve()
+        if not (path / IDENTITY_PATH).is_file() and not zipfile.is_zipfile(path):
+            raise RuntimeUnavailable(f"{ENV_ARTIFACT}={explicit} is neither an unzipped artifact nor a zip")
+        return path
+    if (PACKAGE_ROOT / IDENTITY_PATH).is_file():
+        return PACKAGE_ROOT
+    built = PACKAGE_ROOT / "dist" / "handler.zip"
+    if built.is_file():
+        return built
+    raise RuntimeUnavailable(
+        f"no packaged Chromium and ffmpeg: {PACKAGE_ROOT / IDENTITY_PATH} is missing and {built} is not built; "
+        f"run `nox -s build_zip` or set {ENV_ARTIFACT}"
+    )
+
+
+def default_runtime_root() -> Path:
+    explicit = os.environ.get(ENV_RUNTIME_DIR)
+    if explicit:
+        return Path(explicit).expanduser()
+    if on_lambda():
+        return Path(tempfile.gettempdir()) / "renderzip-runtime"
+    cache = os.environ.get("RENDERZIP_CACHE") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "renderzip"
+    )
+    return Path(cache).expanduser() / "runtime"
+
+
+# --- reading the artifact ---------------------------------------------------
+
+
+class _Artifact:
+    """Uniform read access to a directory artifact or a zip artifact."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.zip = zipfile.ZipFile(path) if path.is_file() else None
+
+    def read(self, name: str) -> bytes:
+        try:
+            if self.zip is not None:
+                return self.zip.read(name)
+            return (self.path / name).read_bytes()
+        except (KeyError, FileNotFoundError) as error:
+            raise RuntimeUnavailable(f"{self.path}: {name} is missing from the artifact") from error
+
+    def files_under(self, prefix: str) -> list[str]:
+        if self.zip is not None:
+            return sorted(n for n in self.zip.namelist() if n.startswith(prefix + "/") and not n.endswith("/"))
+        base = self.path / prefix
+        return sorted(p.relative_to(self.path).as_posix() for p in base.rglob("*") if p.is_file())
+
+    def place(self, name: str, dest: Path) -> None:
+        """Put one small file at ``dest``: a link into a directory artifact, a copy out of a zip."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if self.zip is None:
+            dest.symlink_to(self.path / name)
+            return
+        with self.zip.open(name) as source, dest.open("wb") as sink:
+            shutil.copyfileobj(source, sink)
+        if name.endswith(".so") or ".so." in name:
+            dest.chmod(0o755)
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+
+def _identity_of(manifest: dict[str, Any]) -> RuntimeIdentity:
+    try:
+        chromium, ffmpeg = manifest["chromium"], manifest["ffmpeg"]
+        return RuntimeIdentity(
+            chromium_version=str(chromium["version"]),
+            chromium_sha256=str(chromium["sha256"]),
+            ffmpeg_version=str(ffmpeg["version"]),
+            ffmpeg_sha256=str(ffmpeg["sha256"]),
+        )
+    except (KeyError, TypeError) as error:
+        raise RuntimeUnavailable(f"{IDENTITY_PATH} is malformed: missing {error}") from error
+
+
+# --- decoding ---------------------------------------------------------------
+
+
+def _decode_frames(payload: bytes, frames: list[list[int]], dest: Path, window_log: int) -> None:
+    """Decode independent frames in parallel, each written at its own offset of ``dest``."""
+    starts_in, starts_out, offset_in, offset_out = [], [], 0, 0
+    for content, compressed in frames:
+        starts_in.append(offset_in)
+        starts_out.append(offset_out)
+        offset_in += compressed
+        offset_out += content
+    if offset_in != len(payload):
+        raise RuntimeUnavailable(f"{dest.name}: packed size {len(payload)} does not match its frame table {offset_in}")
+    options: dict[int, int] = {zstd.DecompressionParameter.window_log_max: window_log}
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o755)
+    try:
+        os.ftruncate(fd, offset_out)
+
+        def decode(index: int) -> None:
+            content, compressed = frames[index]
+            start = starts_in[index]
+            # Each frame carries a content checksum, so corruption fails here.
+            data = zstd.decompress(payload[start : start + compressed], options=options)
+            if len(data) != content:
+                raise RuntimeUnavailable(f"{dest.name}: frame {index} decoded to {len(data)} bytes, not {content}")
+            os.pwrite(fd, data, starts_out[index])
+
+        with ThreadPoolExecutor(max_workers=max(1, min(len(frames), os.cpu_count() or 1))) as pool:
+            list(pool.map(decode, range(len(frames))))
+    except zstd.ZstdError as error:
+        raise RuntimeUnavailable(f"{dest.name}: packed data is corrupt ({error})") from error
+    finally:
+        os.close(fd)
+
+
+def _fonts_conf(fonts_dir: Path, cache_dir: Path) -> str:
+    # Only the bundled fonts: local frames must not depend on the host's fonts.
+    return (
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        f"  <dir>{fonts_dir}</dir>\n  <cachedir>{cache_dir}</cachedir>\n"
+        "  <config></config>\n</fontconfig>\n"
+    )
+
+
+def _populate(artifact: _Artifact, manifest: dict[str, Any], work: Path) -> None:
+    window_log = int(manifest.get("format", {}).get("window_log", 27))
+    chromium_dir = str(manifest["chromium"].get("dir", "bin/chromium"))
+    jobs = [("chromium", manifest["chromium"]), ("ffmpeg", manifest["ffmpeg"])]
+    for name, entry in jobs:
+        _decode_frames(artifact.read(str(entry["packed"])), entry["frames"], work / name, window_log)
+    for name in artifact.files_under(chromium_dir):
+        relative = name[len(chromium_dir) + 1 :]
+        if name == manifest["chromium"]["packed"]:
+            continue
+        top = relative.split("/", 1)[0]
+        # Chromium loads SwiftShader and its resources from beside its own binary.
+        beside = relative.split("/", 1)[1] if top == SWIFTSHADER_DIR else relative
+        artifact.place(name, work / beside)
+    (work / "fonts").mkdir(exist_ok=True)
+    (work / "fontconfig").mkdir()
+    (work / "fontconfig" / "fonts.conf").write_text(
+        _fonts_conf(work / "fonts", work / "home" / ".cache" / "fontconfig"), encoding="utf-8"
+    )
+    (work / "lib").mkdir(exist_ok=True)
+    (work / "home" / ".cache").mkdir(parents=True)
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def prepare(artifact_path: Path | None = None, root: Path | None = None) -> Runtime:
+    """Binaries ready to run; decoded on first use, reused while the sentinel stands."""
+    artifact_path = artifact_path or locate_artifact()
+    root = root or default_runtime_root()
+    artifact = _Artifact(artifact_path)
+    try:
+        raw = artifact.read(IDENTITY_PATH)
+        manifest = json.loads(raw)
+        identity = _identity_of(manifest)
+        kind = "zip" if artifact.zip is not None else "dir"
+        key = hashlib.sha256(raw + f"|layout{LAYOUT_VERSION}|{kind}|{artifact_path}".encode()).hexdigest()[:32]
+        final = root / key
+        if not (final / SENTINEL).is_file():
+            root.mkdir(parents=True, exist_ok=True)
+            with _exclusive(root / f"{key}.lock"):
+                if not (final / SENTINEL).is_file():
+                    _build(artifact, manifest, root, final)
+        return Runtime(final, final / "chromium", final / "ffmpeg", identity, str(manifest["chromium"]["source"]))
+    except OSError as error:
+        raise RuntimeUnavailable(f"cannot prepare the binaries under {root}: {error}") from error
+    finally:
+        artifact.close()
+
+
+def _build(artifact: _Artifact, manifest: dict[str, Any], root: Path, final: Path) -> None:
+    if final.exists():
+        shutil.rmtree(final)  # a broken earlier attempt: no sentinel
+    work = Path(tempfile.mkdtemp(prefix=".preparing-", dir=root))
+    try:
+        _populate(artifact, manifest, work)
+        (work / SENTINEL).write_text(json.dumps(_identity_of(manifest).as_dict()), encoding="utf-8")
+        work.rename(final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
