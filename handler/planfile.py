@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import tarfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,12 +113,51 @@ def _file_digests(plan_dir: Path) -> list[tuple[str, str]]:
     return digests
 
 
-def compute_plan_hash(plan_dir: Path, encoder: Mapping[str, Any], runtime: Mapping[str, str]) -> str:
+def plan_hash_of(
+    file_digests: Iterable[tuple[str, str]], encoder: Mapping[str, Any], runtime: Mapping[str, str]
+) -> str:
+    """The hash over (path, sha256) pairs, however they were read: from a directory or an archive."""
     digest = hashlib.sha256(_HASH_DOMAIN)
-    for relative, file_sha in _file_digests(plan_dir):
+    for relative, file_sha in sorted(file_digests):
         digest.update(canonical_json([relative, file_sha]) + b"\n")
     digest.update(canonical_json({"encoder": dict(encoder), "runtime": dict(runtime)}))
     return PLAN_HASH_PREFIX + digest.hexdigest()
+
+
+def compute_plan_hash(plan_dir: Path, encoder: Mapping[str, Any], runtime: Mapping[str, str]) -> str:
+    return plan_hash_of(_file_digests(plan_dir), encoder, runtime)
+
+
+def verify_plan_archive(archive: Path, expected: str, runtime: Mapping[str, str]) -> None:
+    """Check a packed plan against ``expected`` by streaming it, before anything is unpacked."""
+    digests: list[tuple[str, str]] = []
+    document: bytes | None = None
+    try:
+        with tarfile.open(archive, mode="r:gz") as tar:
+            for member in tar:
+                if not member.isfile():
+                    continue
+                name = member.name.removeprefix("./")
+                stream = tar.extractfile(member)
+                if stream is None:
+                    continue
+                data = stream.read() if name == PLAN_FILE else None
+                if data is not None:
+                    document = data
+                    digests.append((name, hashlib.sha256(data).hexdigest()))
+                else:
+                    digests.append((name, hashlib.file_digest(stream, "sha256").hexdigest()))
+    except (tarfile.TarError, OSError, EOFError) as error:
+        raise InvalidPlan(f"{archive.name} is not a readable plan archive: {error}") from error
+    if document is None:
+        raise InvalidPlan(f"{archive.name} holds no {PLAN_FILE}")
+    try:
+        doc = PlanDoc.from_json(json.loads(document))
+    except json.JSONDecodeError as error:
+        raise InvalidPlan(f"{PLAN_FILE} in {archive.name} is not JSON: {error}") from error
+    actual = plan_hash_of(digests, doc.encoder, runtime)
+    if actual != expected:
+        raise PlanHashMismatch(f"for {archive.name} (before unpacking)", expected, actual)
 
 
 def verify_plan(plan_dir: Path, expected: str, runtime: Mapping[str, str]) -> PlanDoc:
