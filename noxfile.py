@@ -49,6 +49,22 @@ def lock(session: nox.Session) -> None:
     _bundler(session, "lock", *session.posargs)
 
 
+def _ensure_zip(session: nox.Session) -> None:
+    if not (ROOT / "dist" / "handler.zip").is_file():
+        session.log("dist/handler.zip is missing: building it first")
+        session.run("python", "-m", "bundler", "build", env={"PYTHONPATH": str(ROOT)})
+
+
+@nox.session
+def render(session: nox.Session) -> None:
+    """Render a composition on this machine (`-- DIR -o OUT.mp4 [--chunks N] [--workers N]`)."""
+    if not session.posargs:
+        session.error("Usage: nox -s render -- DIR -o OUT.mp4 [--chunks N] [--workers N] [--format jpeg|png]")
+    _install_dev(session)
+    _ensure_zip(session)
+    session.run("python", "-m", "handler", "render", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict."""

@@ -1,0 +1,228 @@
+"""The three render primitives, pure functions over local paths.
+
+``plan`` freezes a composition into a plan directory and returns its hash;
+``render_chunk`` captures one range of frames and encodes it; ``assemble``
+joins the chunks and the plan's audio. Moving files to and from storage is
+the caller's business (``handler.app`` on Lambda, the local runner here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from handler import audio, encode
+from handler.browser import Browser, Page
+from handler.chunking import chunk_table
+from handler.composition import ENTRY, CompositionSpec, read_composition, total_frames
+from handler.config import RenderConfig
+from handler.errors import ChunkOutOfRange, InvalidComposition, InvalidPlan, NetworkBlocked
+from handler.planfile import (
+    AUDIO_FILE,
+    PROJECT_DIR,
+    PlanDoc,
+    compute_plan_hash,
+    verify_plan,
+    write_plan_doc,
+)
+from handler.runtime import Runtime, prepare
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    plan_hash: str
+    chunk_count: int
+    total_frames: int
+    fps: int
+    width: int
+    height: int
+    has_audio: bool
+    duration_ms: int
+    chunks: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    index: int
+    path: Path
+    sha256: str
+    frames: int
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class AssembleResult:
+    path: Path
+    sha256: str
+    bytes: int
+    frames: int
+    duration_ms: int
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _copy_project(project_dir: Path, target: Path) -> None:
+    """Copy the composition's regular files; a link leading outside it is refused."""
+    root = project_dir.resolve()
+    for source in sorted(root.rglob("*")):
+        relative = source.relative_to(root)
+        if source.is_symlink() and not source.resolve().is_relative_to(root):
+            raise InvalidComposition(f"{relative} links outside the composition directory")
+        if source.is_dir():
+            continue
+        if not source.is_file():
+            raise InvalidComposition(f"{relative} is not a regular file")
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+
+
+def _open_composition(browser: Browser, plan_dir: Path, doc_width: int, doc_height: int) -> Page:
+    project = plan_dir / PROJECT_DIR
+    page = browser.open_page(doc_width, doc_height, allowed_root=project)
+    page.navigate(project / ENTRY)
+    blocked = page.blocked_urls()
+    if blocked:
+        raise NetworkBlocked(blocked)
+    return page
+
+
+def _duration(spec: CompositionSpec, info: dict[str, object]) -> float:
+    page_duration = info.get("hfDuration")
+    if isinstance(page_duration, int | float) and not isinstance(page_duration, bool) and page_duration > 0:
+        return float(page_duration)
+    if spec.duration is None:
+        raise InvalidComposition(f"{ENTRY}: the root has no data-duration and the page defines no __hf.duration")
+    return spec.duration
+
+
+def _mix(runtime: Runtime, spec: CompositionSpec, seconds: float, plan_dir: Path) -> bool:
+    if not spec.audio:
+        return False
+    clips = [
+        audio.AudioClip(
+            src=element.src, start=element.start, duration=element.duration, volume=element.volume,
+            media_start=element.media_start,
+        )
+        for element in spec.audio
+    ]
+    audio.mix_audio(runtime.ffmpeg, clips, seconds, plan_dir / AUDIO_FILE)
+    return True
+
+
+def plan(project_dir: Path, plan_dir: Path, config: RenderConfig, runtime: Runtime | None = None) -> PlanResult:
+    """Freeze ``project_dir`` into the empty directory ``plan_dir`` and hash it."""
+    runtime = runtime or prepare()
+    spec = read_composition(project_dir)
+    plan_dir.mkdir(parents=True, exist_ok=True)
+    if any(plan_dir.iterdir()):
+        raise InvalidPlan(f"plan directory {plan_dir} is not empty")
+    project = plan_dir / PROJECT_DIR
+    _copy_project(project_dir, project)
+    spec = read_composition(project)  # audio sources resolved in the frozen copy
+    with Browser.launch(runtime) as browser:
+        page = _open_composition(browser, plan_dir, spec.width, spec.height)
+        info = page.composition_info()
+        page.close()
+    seconds = _duration(spec, info)
+    frames = total_frames(seconds, spec.fps)
+    table = chunk_table(frames, chunks=config.chunks, frames_per_chunk=config.frames_per_chunk)
+    has_audio = _mix(runtime, spec, frames / spec.fps, plan_dir)
+    doc = PlanDoc(
+        width=spec.width,
+        height=spec.height,
+        fps=spec.fps,
+        total_frames=frames,
+        chunks=table,
+        encoder=config.encoder_settings().canonical(),
+        runtime=runtime.identity.as_dict(),
+        has_audio=has_audio,
+    )
+    write_plan_doc(plan_dir, doc)
+    plan_hash = compute_plan_hash(plan_dir, doc.encoder, doc.runtime)
+    return PlanResult(
+        plan_hash=plan_hash,
+        chunk_count=len(table),
+        total_frames=frames,
+        fps=spec.fps,
+        width=spec.width,
+        height=spec.height,
+        has_audio=has_audio,
+        duration_ms=doc.duration_ms,
+        chunks=table,
+    )
+
+
+def render_chunk(
+    plan_dir: Path, plan_hash: str, index: int, out_path: Path, runtime: Runtime | None = None
+) -> ChunkResult:
+    """Capture and encode frames ``chunks[index]`` of a verified plan into ``out_path``."""
+    runtime = runtime or prepare()
+    doc = verify_plan(plan_dir, plan_hash, runtime.identity.as_dict())  # before Chrome starts
+    if not 0 <= index < len(doc.chunks):
+        raise ChunkOutOfRange(f"chunk {index} is outside the plan's {len(doc.chunks)} chunks")
+    start, end = doc.chunks[index]
+    settings = encode.EncoderSettings.from_dict(doc.encoder)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with Browser.launch(runtime) as browser:
+        page = _open_composition(browser, plan_dir, doc.width, doc.height)
+        page.warm_up(start, doc.fps)
+        with encode.ChunkEncoder(
+            runtime.ffmpeg,
+            out_path,
+            width=doc.width,
+            height=doc.height,
+            fps=doc.fps,
+            frame_count=end - start,
+            settings=settings,
+        ) as encoder:
+            for frame in range(start, end):
+                encoder.write(
+                    page.capture(frame, doc.fps, fmt=settings.capture_format, quality=settings.jpeg_quality)
+                )
+        blocked = page.blocked_urls()
+        if blocked:
+            raise NetworkBlocked(blocked)
+        page.close()
+    return ChunkResult(
+        index=index,
+        path=out_path,
+        sha256=_sha256(out_path),
+        frames=end - start,
+        duration_ms=round((time.monotonic() - started) * 1000),
+    )
+
+
+def assemble(
+    plan_dir: Path, plan_hash: str, chunk_paths: list[Path], out_path: Path, runtime: Runtime | None = None
+) -> AssembleResult:
+    """Join the chunks in index order without re-encoding; mux the plan's audio; faststart."""
+    runtime = runtime or prepare()
+    doc = verify_plan(plan_dir, plan_hash, runtime.identity.as_dict())
+    if len(chunk_paths) != len(doc.chunks):
+        raise InvalidPlan(f"the plan has {len(doc.chunks)} chunks, assemble got {len(chunk_paths)}")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="renderzip-assemble-"))
+    try:
+        partial = scratch / out_path.name
+        encode.concat_chunks(
+            runtime.ffmpeg, chunk_paths, partial, audio=plan_dir / AUDIO_FILE if doc.has_audio else None
+        )
+        shutil.move(partial, out_path)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return AssembleResult(
+        path=out_path,
+        sha256=_sha256(out_path),
+        bytes=out_path.stat().st_size,
+        frames=doc.total_frames,
+        duration_ms=doc.duration_ms,
+    )
