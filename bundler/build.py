@@ -86,9 +86,9 @@ def _elf_hint(target: Target, source: str, needs: list[tuple[int, ...]], max_gli
     if source != "headless-shell" or not needs:
         return ""
     return (
-        f"Debian bookworm's chromium-headless-shell is built against glibc {glibc_text(max(needs))},"
-        f" and {target.runtime} has glibc {glibc_text(max_glibc or target.glibc)}, so it cannot run on"
-        " Lambda; use --chrome-source sparticuz (built for Amazon Linux). --glibc X.Y overrides the"
+        "Debian bookworm's chromium-headless-shell and the libraries it needs require glibc up to"
+        f" {glibc_text(max(needs))}, and {target.runtime} has glibc {glibc_text(max_glibc or target.glibc)},"
+        " so it cannot run on Lambda; use --chrome-source sparticuz (built for Amazon Linux). --glibc X.Y overrides the"
         " check only for a container image of your own with that glibc or newer"
     )
 
