@@ -29,7 +29,7 @@ from bundler.cache import Cache
 from bundler.entries import Entry
 from bundler.errors import HashMismatch, LockfileError
 from bundler.hashing import file_digest, sha256_bytes
-from bundler.lockfiles import ChromiumPin, FfmpegPin
+from bundler.lockfiles import AnyChromiumPin, ChromiumPin, FfmpegPin
 from bundler.progress import Reporter
 from bundler.wheels import is_shared_object
 
@@ -45,6 +45,8 @@ FRAME_CONTENT_BYTES = 32 << 20
 BIN_DIR = "bin"
 CHROMIUM_DIR = f"{BIN_DIR}/chromium"
 IDENTITY_PATH = f"{BIN_DIR}/artifacts.json"
+# Shipped under CHROMIUM_DIR, placed beside the unpacked binary by the runtime.
+RESOURCES_DIR = "resources"
 
 # Upstream package file -> directory its contents ship under ("" for the root, None for the binary).
 SPARTICUZ_LAYOUT: dict[str, str | None] = {
@@ -101,7 +103,7 @@ def decompress_frames(payload: bytes) -> bytes:
     return zstd.decompress(payload, options={zstd.DecompressionParameter.window_log_max: ZSTD_WINDOW_LOG})
 
 
-def _derivation_key(kind: str, identity: dict[str, object]) -> str:
+def derivation_key(kind: str, identity: dict[str, object]) -> str:
     recipe = {
         "kind": kind,
         "recipe": RECIPE_VERSION,
@@ -158,7 +160,7 @@ def sparticuz_contents(item: str, package_files: dict[str, bytes]) -> Iterator[t
             yield (f"{directory}/{name}" if directory else name), data
 
 
-def _write_frames_index(workdir: Path, name: str, frames: Frames) -> None:
+def write_frames_index(workdir: Path, name: str, frames: Frames) -> None:
     (workdir / f"{name}.frames.json").write_text(json.dumps(frames), encoding="utf-8")
 
 
@@ -168,7 +170,7 @@ def _read_frames_index(directory: Path, name: str) -> Frames:
 
 def prepare_chromium(cache: Cache, reporter: Reporter, pin: ChromiumPin, tarball: Path) -> Path:
     """The packaged Chromium directory in the cache, derived once per pin."""
-    key = _derivation_key("chromium", {"item": pin.item, "integrity": pin.integrity, "contents": dict(pin.contents)})
+    key = derivation_key("chromium", {"item": pin.item, "integrity": pin.integrity, "contents": dict(pin.contents)})
     done = cache.derived(key)
     if done is not None:
         return done
@@ -188,7 +190,7 @@ def prepare_chromium(cache: Cache, reporter: Reporter, pin: ChromiumPin, tarball
             frames = compress_frames(
                 data, workdir / "chromium.zst", lambda d, t: reporter.progress("compress chromium", d, t)
             )
-            _write_frames_index(workdir, "chromium", frames)
+            write_frames_index(workdir, "chromium", frames)
             continue
         out = workdir / "files" / shipped
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -200,7 +202,7 @@ def prepare_chromium(cache: Cache, reporter: Reporter, pin: ChromiumPin, tarball
 
 
 def prepare_ffmpeg(cache: Cache, reporter: Reporter, pin: FfmpegPin, wheel: Path) -> Path:
-    key = _derivation_key("ffmpeg", {"item": pin.item, "sha256": pin.binary_sha256})
+    key = derivation_key("ffmpeg", {"item": pin.item, "sha256": pin.binary_sha256})
     done = cache.derived(key)
     if done is not None:
         return done
@@ -209,7 +211,7 @@ def prepare_ffmpeg(cache: Cache, reporter: Reporter, pin: FfmpegPin, wheel: Path
         data = _verified(pin.item, pin.binary, archive.read(pin.binary), pin.binary_sha256)
     workdir = cache.new_derived(key)
     frames = compress_frames(data, workdir / "ffmpeg.zst", lambda d, t: reporter.progress("compress ffmpeg", d, t))
-    _write_frames_index(workdir, "ffmpeg", frames)
+    write_frames_index(workdir, "ffmpeg", frames)
     return cache.commit_derived(key, workdir)
 
 
@@ -223,7 +225,7 @@ def _packed(arcname: str, directory: Path, name: str, expected_sha256: str) -> t
     return PackedBinary(arcname, actual, len(raw), _read_frames_index(directory, name)), raw
 
 
-def chromium_entries(pin: ChromiumPin, packaged: Path) -> tuple[list[Entry], PackedBinary, bytes]:
+def chromium_entries(pin: AnyChromiumPin, packaged: Path) -> tuple[list[Entry], PackedBinary, bytes]:
     """Entries for Chromium, the packed binary's identity, and its raw bytes (for the ELF check)."""
     packed, raw = _packed(f"{CHROMIUM_DIR}/chromium.zst", packaged, "chromium", pin.contents["chromium"])
     entries = [Entry(packed.arcname, pin.item, "chromium", path=packaged / "chromium.zst")]
@@ -253,8 +255,13 @@ def _binary_identity(packed: PackedBinary) -> dict[str, object]:
     }
 
 
+def resources(pin: AnyChromiumPin) -> list[str]:
+    """Files the runtime must place beside the unpacked binary (Chromium opens them from there)."""
+    return [f"{CHROMIUM_DIR}/{path}" for path in sorted(pin.contents) if path.startswith(f"{RESOURCES_DIR}/")]
+
+
 def identity_entry(
-    chromium: ChromiumPin, chromium_bin: PackedBinary, ffmpeg: FfmpegPin, ffmpeg_bin: PackedBinary
+    chromium: AnyChromiumPin, chromium_bin: PackedBinary, ffmpeg: FfmpegPin, ffmpeg_bin: PackedBinary
 ) -> Entry:
     """``bin/artifacts.json``: what the runtime needs to unpack and name the binaries."""
     identity = {
@@ -263,6 +270,7 @@ def identity_entry(
             "item": chromium.item,
             "version": chromium.chromium_version,
             "dir": CHROMIUM_DIR,
+            "resources": resources(chromium),
             **_binary_identity(chromium_bin),
         },
         "ffmpeg": {"item": ffmpeg.item, "version": ffmpeg.ffmpeg_version, **_binary_identity(ffmpeg_bin)},

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bundler import binaries, elf
+from bundler.apt import fetch_deb
 from bundler.cache import Cache, default_cache_root
 from bundler.entries import Entry
 from bundler.errors import ElfCheckError
 from bundler.fetch import fetch_npm_tarball, fetch_wheel
 from bundler.hashing import file_digest
-from bundler.lockfiles import LOCK_DIR, ArtifactsLock, load_artifacts_lock, load_runtime_lock
+from bundler.headless import prepare_headless_shell
+from bundler.lockfiles import LOCK_DIR, ArtifactsLock, HeadlessShellPin, load_artifacts_lock, load_runtime_lock
 from bundler.manifest import Manifest, build_manifest, manifest_path_for, write_manifest
 from bundler.progress import Reporter, mib
 from bundler.targets import Target
@@ -32,6 +34,12 @@ class BuildOptions:
     out: Path = PROJECT_ROOT / "dist" / "handler.zip"
     lock_dir: Path = LOCK_DIR
     source_root: Path = PROJECT_ROOT
+    # Check ELF files against this glibc instead of the runtime's: only for images with a newer glibc.
+    glibc_override: tuple[int, int] | None = None
+
+    @property
+    def max_glibc(self) -> tuple[int, int]:
+        return self.glibc_override or self.target.glibc
 
 
 @dataclass(frozen=True)
@@ -54,14 +62,35 @@ def handler_entries(source_root: Path) -> list[Entry]:
     return entries
 
 
-def check_elves(target: Target, files: Iterable[tuple[str, bytes]]) -> None:
-    """Refuse any ELF built for another architecture or a newer glibc."""
+def glibc_text(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))
+
+
+def check_elves(
+    target: Target, files: Iterable[tuple[str, bytes]], *, max_glibc: tuple[int, int] | None = None, source: str = ""
+) -> None:
+    """Refuse any ELF built for another architecture or a newer glibc than ``max_glibc`` (the runtime's)."""
     problems: list[tuple[str, str]] = []
+    needs: list[tuple[int, ...]] = []
     for name, data in files:
         if elf.is_elf(data[:4]):
-            problems += elf.check_elf(name, data, arch=target.arch, max_glibc=target.glibc)
+            found = elf.check_elf(name, data, arch=target.arch, max_glibc=max_glibc or target.glibc)
+            problems += found
+            if found and (required := elf.read_elf_info(data).glibc_required):
+                needs.append(required)
     if problems:
-        raise ElfCheckError(problems)
+        raise ElfCheckError(problems, _elf_hint(target, source, needs, max_glibc))
+
+
+def _elf_hint(target: Target, source: str, needs: list[tuple[int, ...]], max_glibc: tuple[int, int] | None) -> str:
+    if source != "headless-shell" or not needs:
+        return ""
+    return (
+        "Debian bookworm's chromium-headless-shell and the libraries it needs require glibc up to"
+        f" {glibc_text(max(needs))}, and {target.runtime} has glibc {glibc_text(max_glibc or target.glibc)},"
+        " so it cannot run on Lambda; use --chrome-source sparticuz (built for Amazon Linux). --glibc X.Y overrides the"
+        " check only for a container image of your own with that glibc or newer"
+    )
 
 
 def _fetch_and_package(
@@ -76,17 +105,21 @@ def _fetch_and_package(
     ffmpeg_pin = artifacts.ffmpeg
     wheel_paths = [(wheel, fetch_wheel(cache, reporter, wheel, options.target)) for wheel in runtime.wheels]
     ffmpeg_wheel = fetch_wheel(cache, reporter, ffmpeg_pin, options.target)
-    tarball = fetch_npm_tarball(
-        cache,
-        reporter,
-        item=chromium_pin.item,
-        package=chromium_pin.package,
-        version=chromium_pin.version,
-        integrity=chromium_pin.integrity,
-    )
-    reporter.step(f"verified {len(wheel_paths) + 2} pinned downloads")
-
-    chromium_dir = binaries.prepare_chromium(cache, reporter, chromium_pin, tarball)
+    if isinstance(chromium_pin, HeadlessShellPin):
+        debs = {deb.name: fetch_deb(cache, reporter, deb) for deb in chromium_pin.debs}
+        reporter.step(f"verified {len(wheel_paths) + 1 + len(debs)} pinned downloads")
+        chromium_dir = prepare_headless_shell(cache, reporter, chromium_pin, debs)
+    else:
+        tarball = fetch_npm_tarball(
+            cache,
+            reporter,
+            item=chromium_pin.item,
+            package=chromium_pin.package,
+            version=chromium_pin.version,
+            integrity=chromium_pin.integrity,
+        )
+        reporter.step(f"verified {len(wheel_paths) + 2} pinned downloads")
+        chromium_dir = binaries.prepare_chromium(cache, reporter, chromium_pin, tarball)
     ffmpeg_dir = binaries.prepare_ffmpeg(cache, reporter, ffmpeg_pin, ffmpeg_wheel)
     chromium_list, chromium_bin, chromium_raw = binaries.chromium_entries(chromium_pin, chromium_dir)
     ffmpeg_list, ffmpeg_bin, ffmpeg_raw = binaries.ffmpeg_entries(ffmpeg_pin, ffmpeg_dir)
@@ -107,15 +140,25 @@ def build(options: BuildOptions, reporter: Reporter) -> BuildResult:
     started = time.monotonic()
     cache = Cache(options.cache_root)
     artifacts = load_artifacts_lock(options.lock_dir)
+    if options.glibc_override:
+        _warn_override(options, reporter)
     entries, packed = _fetch_and_package(options, artifacts, cache, reporter)
 
-    reporter.step(f"checking ELF files for {options.target.arch}, glibc <= {options.target.glibc_text}")
-    check_elves(options.target, [*((e.arcname, e.read()) for e in entries), *packed])
+    reporter.step(f"checking ELF files for {options.target.arch}, glibc <= {glibc_text(options.max_glibc)}")
+    check_elves(
+        options.target,
+        [*((e.arcname, e.read()) for e in entries), *packed],
+        max_glibc=options.max_glibc,
+        source=options.chrome_source,
+    )
 
     reporter.step(f"writing {options.out} ({len(entries)} entries)")
     written = write_zip(entries, options.out, lambda done, total: reporter.progress("zip", done, total))
     zip_sha256 = file_digest(options.out)
-    manifest = build_manifest(options.out, zip_sha256, written, options.target, options.chrome_source)
+    override = glibc_text(options.glibc_override) if options.glibc_override else None
+    manifest = build_manifest(
+        options.out, zip_sha256, written, options.target, options.chrome_source, glibc_override=override
+    )
     manifest_path = manifest_path_for(options.out)
     write_manifest(manifest, manifest_path)
     seconds = time.monotonic() - started
@@ -124,4 +167,15 @@ def build(options: BuildOptions, reporter: Reporter) -> BuildResult:
         f" {mib(manifest['totals']['unzipped_bytes'])} unzipped, sha256 {zip_sha256}"
         f" (CodeSha256 {manifest['zip']['code_sha256']}) in {seconds:.1f}s"
     )
+    if options.glibc_override:
+        _warn_override(options, reporter)
     return BuildResult(options.out, manifest_path, manifest, seconds)
+
+
+def _warn_override(options: BuildOptions, reporter: Reporter) -> None:
+    reporter.warn(
+        f"--glibc {glibc_text(options.max_glibc)}: ELF files are checked against glibc"
+        f" {glibc_text(options.max_glibc)}, not {options.target.runtime}'s {options.target.glibc_text}."
+        " This zip will NOT run on AWS Lambda's managed runtime; deploy it only in a container image"
+        " with that glibc or newer. The manifest records the override."
+    )

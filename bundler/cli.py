@@ -44,6 +44,24 @@ def _positive_mib(text: str) -> float:
     return value
 
 
+def _glibc(text: str) -> tuple[int, int]:
+    major, dot, minor = text.partition(".")
+    if not (dot and major.isdigit() and minor.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected a glibc version like 2.36, got {text!r}")
+    return int(major), int(minor)
+
+
+def _glibc_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--glibc",
+        type=_glibc,
+        default=None,
+        metavar="X.Y",
+        help="check ELF files against this glibc instead of the runtime's; only for a container image with"
+        " that glibc (the zip will not run on the managed runtime); recorded in the manifest",
+    )
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bundler", description=__doc__)
     parser.add_argument(
@@ -56,6 +74,7 @@ def make_parser() -> argparse.ArgumentParser:
     _target_options(build_cmd)
     build_cmd.add_argument("--chrome-source", choices=CHROME_SOURCES, default="sparticuz")
     build_cmd.add_argument("-o", "--out", type=Path, default=DEFAULT_ZIP)
+    _glibc_option(build_cmd)
 
     lock_cmd = commands.add_parser("lock", help="regenerate the lockfiles")
     _target_options(lock_cmd)
@@ -69,6 +88,7 @@ def make_parser() -> argparse.ArgumentParser:
     diff = commands.add_parser("lock-diff", help="compare what the zip vendors with the lockfiles")
     _zip_option(diff)
     _target_options(diff)
+    _glibc_option(diff)
     return parser
 
 
@@ -81,6 +101,7 @@ def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
             cache_root=cache_root,
             out=args.out.resolve(),
             lock_dir=args.lock_dir,
+            glibc_override=args.glibc,
         )
         build(options, reporter)
         return EXIT_OK
@@ -102,7 +123,8 @@ def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
             args.zip, gate_mib=args.gate_mib, layers_bytes=args.layers_bytes, out=sys.stdout, reporter=reporter
         )
     if args.command == "lock-diff":
-        return run_lock_diff(args.zip, Target.parse(args.runtime, args.arch), args.lock_dir, out=sys.stdout)
+        target = Target.parse(args.runtime, args.arch)
+        return run_lock_diff(args.zip, target, args.lock_dir, out=sys.stdout, max_glibc=args.glibc)
     raise AssertionError(args.command)
 
 

@@ -29,6 +29,9 @@ _DT_NULL = 0
 _DT_NEEDED = 1
 _DT_STRTAB = 5
 _DT_STRSZ = 10
+_DT_SONAME = 14
+_DT_RPATH = 15
+_DT_RUNPATH = 29
 _DT_VERNEED = 0x6FFFFFFE
 _DT_VERNEEDNUM = 0x6FFFFFFF
 
@@ -57,6 +60,9 @@ class ElfInfo:
     bits: int
     glibc_required: tuple[int, ...] | None
     needed: tuple[str, ...]
+    soname: str | None = None
+    # DT_RUNPATH (or the older DT_RPATH) directories, in order
+    runpath: tuple[str, ...] = ()
 
 
 # A string table as a (file offset, size) range.
@@ -122,6 +128,9 @@ def read_elf_info(data: bytes) -> ElfInfo:
     if needed_idx and dynstr is None:
         raise ElfParseError("DT_NEEDED entries without a DT_STRTAB string table")
     needed = tuple(r.string(dynstr, i) for i in needed_idx) if dynstr is not None else ()
+    soname = r.string(dynstr, values[_DT_SONAME]) if dynstr is not None and _DT_SONAME in values else None
+    path_tag = _DT_RUNPATH if _DT_RUNPATH in values else _DT_RPATH
+    runpath = r.string(dynstr, values[path_tag]) if dynstr is not None and path_tag in values else ""
 
     # Prefer .gnu.version_r; fall back to the dynamic section when section
     # headers were stripped, which is all the dynamic loader itself relies on.
@@ -144,6 +153,8 @@ def read_elf_info(data: bytes) -> ElfInfo:
         bits=bits,
         glibc_required=max(versions) if versions else None,
         needed=needed,
+        soname=soname,
+        runpath=tuple(p for p in runpath.split(":") if p),
     )
 
 

@@ -47,13 +47,21 @@ class FetchError(BundlerError):
         super().__init__(f"could not fetch {item} with `{' '.join(command)}`:\n{tail}")
 
 
+class PackageError(BundlerError):
+    """A Debian package is malformed, holds a member renderzip refuses, or lacks a pinned file."""
+
+    hint = "the .deb is corrupt or hostile; check the apt sources, remove the cache entry and retry"
+
+
 class ElfCheckError(BundlerError):
     """One or more ELF files do not fit the target runtime."""
 
     hint = "pin a build of the component made for the target runtime, or choose another --runtime"
 
-    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, problems: Sequence[tuple[str, str]], hint: str = "") -> None:
         self.problems = tuple(problems)
+        if hint:
+            self.hint = hint
         lines = "\n".join(f"  {path}: {reason}" for path, reason in self.problems)
         super().__init__(f"{len(self.problems)} ELF file(s) do not fit the target:\n{lines}")
 

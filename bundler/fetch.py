@@ -80,7 +80,7 @@ class WheelPin(Protocol):
     def sha256(self) -> str: ...
 
 
-def _fetch(reporter: Reporter, item: str, client: str, download: Callable[[Path], Path]) -> Path:
+def fetch_with_client(reporter: Reporter, item: str, client: str, download: Callable[[Path], Path]) -> Path:
     """Run ``download`` in a private temp dir, reporting time and size; it returns the cached file."""
     started = time.monotonic()
     reporter.step(f"fetching {item} with {client}")
@@ -105,7 +105,7 @@ def fetch_wheel(cache: Cache, reporter: Reporter, pin: WheelPin, target: Target)
             raise HashMismatch(chose, "sha256", pin.sha256, file_digest(downloaded))
         return cache.put(downloaded, pin.item, pin.sha256, pin.filename)
 
-    return _fetch(reporter, pin.item, "pip", download)
+    return fetch_with_client(reporter, pin.item, "pip", download)
 
 
 def npm_pack(item: str, spec: str, dest: Path) -> Path:
@@ -135,7 +135,7 @@ def fetch_npm_tarball(
     cached = cache.get(item, digest, filename, "sha512")
     if cached is not None:
         return cached
-    return _fetch(
+    return fetch_with_client(
         reporter,
         item,
         "npm",

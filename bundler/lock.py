@@ -22,11 +22,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from bundler.binaries import SPARTICUZ_LAYOUT, read_package_file, sparticuz_contents
+from bundler.binaries import RESOURCES_DIR, SPARTICUZ_LAYOUT, read_package_file, sparticuz_contents
 from bundler.cache import Cache
+from bundler.elf import read_elf_info
 from bundler.errors import LockfileError
 from bundler.fetch import npm_pack, npm_tarball_name, pip_download, run_client
 from bundler.hashing import file_digest, integrity_hex, npm_integrity, sha256_bytes
+from bundler.headless import BINARY
+from bundler.headless_lock import resolve_headless_shell
 from bundler.lockfiles import LOCK_DIR, artifacts_lock_path, normalise_name, runtime_lock_path
 from bundler.progress import Reporter
 from bundler.targets import Target
@@ -123,11 +126,11 @@ def lock_runtime(target: Target, cache: Cache, reporter: Reporter, lock_dir: Pat
     return path
 
 
-def _chromium_version(binary: bytes, libs: Mapping[str, bytes]) -> str:
-    """Ask the binary itself, with its bundled libraries on the loader path."""
+def _chromium_version(binary: bytes, files: Mapping[str, bytes]) -> str:
+    """Ask the binary itself, with ``files`` (paths relative to it; libraries under lib/) beside it."""
     workdir = Path(tempfile.mkdtemp(prefix="renderzip-lock-"))
     try:
-        for name, data in libs.items():
+        for name, data in files.items():
             target = workdir / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
@@ -167,6 +170,55 @@ def lock_sparticuz(spec: Mapping[str, Any], cache: Cache, reporter: Reporter) ->
             _table("chromium.sparticuz", head),
             _hash_table("chromium.sparticuz.package_files", {n: sha256_bytes(d) for n, d in package_files.items()}),
             _hash_table("chromium.sparticuz.contents", {n: sha256_bytes(d) for n, d in contents.items()}),
+        ]
+    )
+
+
+def _host_glibc() -> tuple[int, ...]:
+    name, _, version = (os.confstr("CS_GNU_LIBC_VERSION") or "").partition(" ")
+    return tuple(int(p) for p in version.split(".") if p.isdigit()) if name == "glibc" else ()
+
+
+def _upstream_version(debian_version: str) -> str:
+    """ "1:156.0.8078.108-1~deb12u1" -> "156.0.8078.108"."""
+    upstream = debian_version.split(":", 1)[-1]
+    return upstream.rsplit("-", 1)[0]
+
+
+def lock_headless_shell(spec: Mapping[str, Any], cache: Cache, reporter: Reporter) -> str:
+    reporter.step(f"pinning {spec['package']}={spec['version']} and the libraries it needs with apt")
+    shell = resolve_headless_shell(spec, cache, reporter)
+    chromium_version = _upstream_version(shell.version)
+    needs = read_elf_info(shell.files[BINARY]).glibc_required or ()
+    if _host_glibc() >= needs:
+        # Run it, with only the files taken beside it: proves the library set is complete.
+        beside = {
+            (name.partition("/")[2] if name.startswith(f"{RESOURCES_DIR}/") else name): data
+            for name, data in shell.files.items()
+            if name != BINARY
+        }
+        ran = _chromium_version(shell.files[BINARY], beside)
+        if ran != chromium_version:
+            raise LockfileError(f"{shell.package}={shell.version} reports Chromium {ran}, not {chromium_version}")
+    else:
+        reporter.warn(
+            f"this machine's glibc is older than {shell.package} needs; Chromium's version is taken"
+            f" from the package version ({chromium_version}) without running it"
+        )
+    head = {"package": shell.package, "version": shell.version, "chromium_version": chromium_version}
+    debs = "\n".join(
+        ["[chromium.headless-shell.debs]"]
+        + [
+            f"{json.dumps(d.name)} = {toml_value({'version': d.version, 'arch': d.arch, 'sha256': d.sha256})}"
+            for d in shell.debs
+        ]
+    )
+    return "\n".join(
+        [
+            _table("chromium.headless-shell", head),
+            debs + "\n",
+            _hash_table("chromium.headless-shell.origins", dict(shell.origins)),
+            _hash_table("chromium.headless-shell.contents", {n: sha256_bytes(d) for n, d in shell.files.items()}),
         ]
     )
 
@@ -215,6 +267,11 @@ def lock_artifacts(cache: Cache, reporter: Reporter, lock_dir: Path = LOCK_DIR) 
     blocks = [
         _HEADER,
         lock_sparticuz(inputs["chromium"]["sparticuz"], cache, reporter),
+        *(
+            [lock_headless_shell(inputs["chromium"]["headless-shell"], cache, reporter)]
+            if "headless-shell" in inputs["chromium"]
+            else []
+        ),
         lock_ffmpeg(inputs["ffmpeg"], ffmpeg_target, cache, reporter),
     ]
     repository = str(inputs["image"]["repository"])

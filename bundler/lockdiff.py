@@ -162,6 +162,17 @@ def diff_binaries(
                 str(chromium.get("version")),
             )
         )
+    expected_resources = binaries.resources(pin)
+    if chromium.get("resources", []) != expected_resources:
+        differences.append(
+            Difference(
+                pin.item,
+                binaries.IDENTITY_PATH,
+                "different resources list",
+                f"{len(expected_resources)} files",
+                f"{len(chromium.get('resources', []))} files",
+            )
+        )
     shipped = {f"{binaries.CHROMIUM_DIR}/{path}": digest for path, digest in pin.contents.items() if path != "chromium"}
     shipped[f"{binaries.CHROMIUM_DIR}/chromium.zst"] = pin.contents["chromium"]
     shipped[f"{binaries.BIN_DIR}/ffmpeg.zst"] = artifacts.ffmpeg.binary_sha256
@@ -209,7 +220,9 @@ def diff_binaries(
     return differences, decoded
 
 
-def diff_zip(zip_path: Path, target: Target, lock_dir: Path) -> list[Difference]:
+def diff_zip(
+    zip_path: Path, target: Target, lock_dir: Path, max_glibc: tuple[int, int] | None = None
+) -> list[Difference]:
     if not zip_path.is_file():
         raise ArtifactError(f"no zip at {zip_path}")
     runtime = load_runtime_lock(target, lock_dir)
@@ -218,12 +231,14 @@ def diff_zip(zip_path: Path, target: Target, lock_dir: Path) -> list[Difference]
     with zipfile.ZipFile(zip_path) as archive:
         differences = diff_wheels(archive, runtime.wheels, claimed)
         binary_differences, decoded = diff_binaries(archive, artifacts, target, claimed)
+        source = str(_identity(archive).get("chromium", {}).get("source", "sparticuz"))
         differences += binary_differences
         for name in sorted(set(archive.namelist()) - claimed):
             if not name.startswith("handler/"):
                 differences.append(Difference("(none)", name, "extra file, not in any lock"))
         try:
-            check_elves(target, [*((n, archive.read(n)) for n in archive.namelist()), *decoded])
+            files = [*((n, archive.read(n)) for n in archive.namelist()), *decoded]
+            check_elves(target, files, max_glibc=max_glibc, source=source)
         except ElfCheckError as error:
             differences += [Difference("(elf)", path, reason) for path, reason in error.problems]
     return differences
@@ -236,10 +251,13 @@ def format_differences(differences: Iterable[Difference]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
-def run_lock_diff(zip_path: Path, target: Target, lock_dir: Path, out: TextIO) -> int:
-    differences = diff_zip(zip_path, target, lock_dir)
+def run_lock_diff(
+    zip_path: Path, target: Target, lock_dir: Path, out: TextIO, max_glibc: tuple[int, int] | None = None
+) -> int:
+    differences = diff_zip(zip_path, target, lock_dir, max_glibc)
     if not differences:
-        out.write(f"{zip_path.name} matches the lockfiles for {target.runtime} on {target.arch}\n")
+        checked = f" (ELF files checked against glibc {'.'.join(map(str, max_glibc))})" if max_glibc else ""
+        out.write(f"{zip_path.name} matches the lockfiles for {target.runtime} on {target.arch}{checked}\n")
         return 0
     out.write("\n".join(format_differences(differences)) + "\n")
     out.write(f"FAILED: {len(differences)} difference(s) between {zip_path.name} and the lockfiles\n")

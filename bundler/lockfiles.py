@@ -77,6 +77,47 @@ class ChromiumPin:
 
 
 @dataclass(frozen=True)
+class PinnedDeb:
+    """One Debian package, fetched with apt-get by exact version."""
+
+    name: str
+    version: str
+    arch: str
+    sha256: str
+
+    @property
+    def item(self) -> str:
+        return f"deb:{self.name}={self.version}"
+
+    @property
+    def filename(self) -> str:
+        """The name apt gives the file (an epoch's colon is written %3a)."""
+        return f"{self.name}_{self.version.replace(':', '%3a')}_{self.arch}.deb"
+
+
+@dataclass(frozen=True)
+class HeadlessShellPin:
+    """Debian's chromium-headless-shell, the library packages it needs, and every file taken from them."""
+
+    source: str
+    package: str
+    version: str
+    chromium_version: str
+    debs: tuple[PinnedDeb, ...]
+    # path as shipped -> "package:path inside its data.tar" (a regular file, links already followed)
+    origins: Mapping[str, str]
+    # path as shipped -> sha256 of its bytes
+    contents: Mapping[str, str]
+
+    @property
+    def item(self) -> str:
+        return f"chromium:{self.package}={self.version}"
+
+
+AnyChromiumPin = ChromiumPin | HeadlessShellPin
+
+
+@dataclass(frozen=True)
 class FfmpegPin:
     package: str
     version: str
@@ -107,11 +148,11 @@ class ImagePin:
 
 @dataclass(frozen=True)
 class ArtifactsLock:
-    chromium: Mapping[str, ChromiumPin]
+    chromium: Mapping[str, AnyChromiumPin]
     ffmpeg: FfmpegPin
     images: Mapping[str, ImagePin]
 
-    def chromium_for(self, source: str) -> ChromiumPin:
+    def chromium_for(self, source: str) -> AnyChromiumPin:
         if source not in CHROME_SOURCES:
             raise LockfileError(f"unknown chrome source {source!r}; choose one of {', '.join(CHROME_SOURCES)}")
         try:
@@ -207,15 +248,53 @@ def _chromium_pin(source: str, raw: Mapping[str, Any], where: str) -> ChromiumPi
     )
 
 
+def _deb_pins(value: Any, where: str) -> tuple[PinnedDeb, ...]:
+    if not isinstance(value, dict) or not value:
+        raise LockfileError(f"{where} must be a non-empty table of package = {{ version, arch, sha256 }}")
+    debs = []
+    for name in sorted(value):
+        raw = value[name]
+        if not isinstance(raw, dict):
+            raise LockfileError(f"{where}: {name} must be a table of version, arch and sha256")
+        at = f"{where} {name}"
+        debs.append(PinnedDeb(name, _text(raw, "version", at), _text(raw, "arch", at), _sha256(raw, "sha256", at)))
+    return tuple(debs)
+
+
+def _headless_shell_pin(raw: Mapping[str, Any], where: str) -> HeadlessShellPin:
+    contents = _hash_map(raw.get("contents"), f"{where}.contents")
+    origins = raw.get("origins")
+    if not isinstance(origins, dict) or set(origins) != set(contents):
+        raise LockfileError(f"{where}.origins must name the package of every file in {where}.contents")
+    debs = _deb_pins(raw.get("debs"), f"{where}.debs")
+    names = {deb.name for deb in debs}
+    for shipped in sorted(origins):
+        package, sep, path = str(origins[shipped]).partition(":")
+        if not sep or not path or package not in names:
+            raise LockfileError(f"{where}.origins: {shipped} = {origins[shipped]!r} names no pinned package")
+    return HeadlessShellPin(
+        source="headless-shell",
+        package=_text(raw, "package", where),
+        version=_text(raw, "version", where),
+        chromium_version=_text(raw, "chromium_version", where),
+        debs=debs,
+        origins={k: str(origins[k]) for k in sorted(origins)},
+        contents=contents,
+    )
+
+
 def load_artifacts_lock(lock_dir: Path = LOCK_DIR) -> ArtifactsLock:
     path = artifacts_lock_path(lock_dir)
     data = _load_toml(path)
     chromium_tables = data.get("chromium", {})
-    chromium = {
-        source: _chromium_pin(source, chromium_tables[source], f"{path.name} [chromium.{source}]")
-        for source in CHROME_SOURCES
-        if source in chromium_tables
-    }
+    chromium: dict[str, AnyChromiumPin] = {}
+    if "sparticuz" in chromium_tables:
+        chromium["sparticuz"] = _chromium_pin(
+            "sparticuz", chromium_tables["sparticuz"], f"{path.name} [chromium.sparticuz]"
+        )
+    if "headless-shell" in chromium_tables:
+        where = f"{path.name} [chromium.headless-shell]"
+        chromium["headless-shell"] = _headless_shell_pin(chromium_tables["headless-shell"], where)
     unknown = set(chromium_tables) - set(CHROME_SOURCES)
     if unknown:
         raise LockfileError(f"{path.name}: unknown chromium source(s) {sorted(unknown)}")

@@ -48,7 +48,13 @@ def manifest_path_for(zip_path: Path) -> Path:
 
 
 def build_manifest(
-    zip_path: Path, zip_sha256: str, written: Sequence[WrittenEntry], target: Target, chrome_source: str
+    zip_path: Path,
+    zip_sha256: str,
+    written: Sequence[WrittenEntry],
+    target: Target,
+    chrome_source: str,
+    *,
+    glibc_override: str | None = None,
 ) -> Manifest:
     entries: list[ManifestEntry] = [
         {
@@ -77,7 +83,13 @@ def build_manifest(
             "sha256": zip_sha256,
             "code_sha256": code_sha256(zip_sha256),
         },
-        "target": {"runtime": target.runtime, "arch": target.arch, "glibc": target.glibc_text},
+        "target": {
+            "runtime": target.runtime,
+            "arch": target.arch,
+            "glibc": target.glibc_text,
+            # ELF files were checked against this glibc instead: the zip is not for the managed runtime.
+            **({"glibc_override": glibc_override} if glibc_override else {}),
+        },
         "chrome_source": chrome_source,
         "totals": {"entries": len(entries), "unzipped_bytes": sum(e["size"] for e in entries)},
         "components": components,

@@ -11,6 +11,7 @@ from bundler.errors import LockfileError
 from bundler.lockfiles import (
     LOCK_DIR,
     ArtifactsLock,
+    HeadlessShellPin,
     load_artifacts_lock,
     load_runtime_lock,
 )
@@ -112,9 +113,23 @@ def test_committed_artifacts_lock_loads_with_hashes() -> None:
     assert HEX64.match(lock.ffmpeg.binary_sha256)
     assert lock.chromium, "no chromium source is pinned"
     for pin in lock.chromium.values():
-        assert pin.integrity.startswith("sha512-")
-        assert all(HEX64.match(h) for h in pin.package_files.values())
+        if isinstance(pin, HeadlessShellPin):
+            assert all(HEX64.match(deb.sha256) for deb in pin.debs)
+            assert set(pin.origins) == set(pin.contents)
+        else:
+            assert pin.integrity.startswith("sha512-")
+            assert all(HEX64.match(h) for h in pin.package_files.values())
         assert all(HEX64.match(h) for h in pin.contents.values())
+
+
+def test_committed_headless_shell_pin_takes_the_binary_and_no_glibc_library() -> None:
+    pin = load_artifacts_lock().chromium_for("headless-shell")
+    assert isinstance(pin, HeadlessShellPin)
+    assert pin.item == f"chromium:chromium-headless-shell={pin.version}"
+    assert pin.origins["chromium"].startswith("chromium-headless-shell:")
+    assert "libc6" not in {deb.name for deb in pin.debs}
+    assert not [p for p in pin.contents if p.startswith(("lib/libc.so", "lib/libm.so", "lib/ld-linux"))]
+    assert {"chromium-headless-shell", "chromium-common", "libnss3"} <= {deb.name for deb in pin.debs}
 
 
 def test_committed_lockfiles_hold_no_urls() -> None:

@@ -1,0 +1,134 @@
+"""Ask apt about Debian packages and fetch exact versions with ``apt-get download``.
+
+apt does the downloading, so the machine's own sources, mirrors and proxies
+apply; the lockfile records names, versions and hashes only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bundler.cache import Cache
+from bundler.errors import FetchError, HashMismatch
+from bundler.fetch import fetch_with_client, run_client
+from bundler.hashing import file_digest
+from bundler.lockfiles import PinnedDeb
+from bundler.progress import Reporter
+
+_RELATION = re.compile(r"^([a-z0-9][a-z0-9+.\-]*)(?::[a-z0-9\-]+)?\s*(?:\(\s*([<>=]+)\s*([^)\s]+)\s*\))?")
+
+
+@dataclass(frozen=True)
+class AptPackage:
+    """One version of a package as apt knows it."""
+
+    name: str
+    version: str
+    arch: str
+    # (name, exact version when the relation is "= version"); the first of each alternative
+    depends: tuple[tuple[str, str | None], ...]
+    # the .deb's sha256 in apt's signed index, when it gives one
+    sha256: str = ""
+
+
+def parse_relations(text: str) -> tuple[tuple[str, str | None], ...]:
+    """``Depends`` as (name, exact version or None); for ``a | b`` only ``a`` is kept."""
+    out = []
+    for group in text.split(","):
+        first = group.split("|")[0].strip()
+        if not first:
+            continue
+        match = _RELATION.match(first)
+        if match is None:
+            raise FetchError("apt metadata", ["apt-cache", "show"], f"cannot parse the relation {first!r}")
+        out.append((match.group(1), match.group(3) if match.group(2) == "=" else None))
+    return tuple(out)
+
+
+def _fields(stanza: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    key = ""
+    for line in stanza.splitlines():
+        if line[:1] in (" ", "\t") and key:
+            fields[key] += " " + line.strip()
+        elif ":" in line:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return fields
+
+
+def apt_show(name: str, version: str | None = None) -> AptPackage:
+    """The named version of a package (apt's candidate when no version is given)."""
+    spec = f"{name}={version}" if version else name
+    command = ["apt-cache", "show", "--no-all-versions", spec]
+    output = run_client(f"deb:{spec}", command, Path.cwd())
+    fields = _fields(output.strip().split("\n\n")[0])
+    if fields.get("Package") != name or "Version" not in fields:
+        raise FetchError(f"deb:{spec}", command, f"apt-cache printed no record for {spec}:\n{output}")
+    relations = ", ".join(t for t in (fields.get("Pre-Depends", ""), fields.get("Depends", "")) if t)
+    return AptPackage(
+        name, fields["Version"], fields.get("Architecture", ""), parse_relations(relations), fields.get("SHA256", "")
+    )
+
+
+def _open_to_apt_sandbox(directory: Path) -> None:
+    """As root, apt downloads as the unprivileged ``_apt`` user; let it write here."""
+    if os.geteuid() != 0:
+        return
+    # Without that user, apt falls back to root and only warns.
+    with contextlib.suppress(KeyError, OSError):
+        os.chown(directory, pwd.getpwnam("_apt").pw_uid, -1)
+
+
+def apt_download(item: str, name: str, version: str, dest: Path) -> Path:
+    """``apt-get download name=version`` into ``dest``; returns the .deb."""
+    _open_to_apt_sandbox(dest)
+    command = ["apt-get", "download", "-q", f"{name}={version}"]
+    run_client(item, command, dest)
+    debs = [path for path in dest.iterdir() if path.is_file() and path.suffix == ".deb"]
+    if len(debs) != 1:
+        raise FetchError(item, command, f"expected one .deb, apt-get produced {sorted(p.name for p in debs)}")
+    return debs[0]
+
+
+def fetch_deb(cache: Cache, reporter: Reporter, deb: PinnedDeb) -> Path:
+    """The pinned .deb from the cache, or else from apt; verified either way."""
+    cached = cache.get(deb.item, deb.sha256, deb.filename)
+    if cached is not None:
+        return cached
+
+    def download(workdir: Path) -> Path:
+        path = apt_download(deb.item, deb.name, deb.version, workdir)
+        actual = file_digest(path)
+        if actual != deb.sha256:
+            raise HashMismatch(deb.item, "sha256", deb.sha256, actual)
+        return cache.put(path, deb.item, deb.sha256, deb.filename)
+
+    return fetch_with_client(reporter, deb.item, "apt-get", download)
+
+
+def pin_deb(cache: Cache, package: AptPackage) -> tuple[PinnedDeb, Path]:
+    """At lock time: fetch one version, hash it, file it in the cache; its pin and cached path."""
+    item = f"deb:{package.name}={package.version}"
+    if package.sha256:
+        # Already fetched (say, by an earlier lock): the cache verifies it against apt's hash.
+        known = PinnedDeb(package.name, package.version, package.arch, package.sha256)
+        cached = cache.get(item, known.sha256, known.filename)
+        if cached is not None:
+            return known, cached
+    workdir = Path(tempfile.mkdtemp(prefix="renderzip-lock-"))
+    try:
+        path = apt_download(item, package.name, package.version, workdir)
+        pin = PinnedDeb(package.name, package.version, package.arch, file_digest(path))
+        if package.sha256 and pin.sha256 != package.sha256:
+            raise HashMismatch(f"{item} (against apt's index)", "sha256", package.sha256, pin.sha256)
+        return pin, cache.put(path, item, pin.sha256, pin.filename)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
