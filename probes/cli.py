@@ -64,6 +64,9 @@ def make_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--timeout", type=float, default=300.0, help="seconds (default %(default)s)")
     run_cmd.add_argument("--network", choices=("none", "host"), default="none", help="host: the host's loopback")
     run_cmd.add_argument("-e", "--env", type=_env_pair, action="append", default=[], help="extra KEY=VALUE")
+    run_cmd.add_argument(
+        "--label", type=_env_pair, action="append", default=[], help="extra KEY=VALUE label on the container"
+    )
     run_cmd.add_argument("args", nargs=argparse.REMAINDER, help="arguments to python3, after --")
     return parser
 
@@ -92,6 +95,7 @@ def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
         network=args.network,
         timeout_s=args.timeout,
         extra_env=dict(args.env),
+        labels=dict(args.label),
     )
 
     def show(stream: str, line: str) -> None:

@@ -47,7 +47,7 @@ def image_size(client: Any, reference: str) -> int:
     return int(client.images.get(reference).attrs.get("Size", 0))
 
 
-def probe_containers(client: Any) -> list[str]:
-    """Ids of every container, running or not, that the runner made and that still exists."""
-    containers = client.containers.list(all=True, filters={"label": PROBE_LABEL})
+def probe_containers(client: Any, label: str = PROBE_LABEL) -> list[str]:
+    """Ids of every container, running or not, that carries ``label`` (``key`` or ``key=value``)."""
+    containers = client.containers.list(all=True, filters={"label": label})
     return [cast(str, container.id) for container in containers]

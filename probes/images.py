@@ -77,7 +77,8 @@ def resolve_image(
     try:
         client.images.pull(image)
     except docker.errors.DockerException as error:
-        raise ImageUnavailable(image, str(error).strip().splitlines()[0] if str(error).strip() else "") from error
+        cause = str(getattr(error, "explanation", None) or error).strip()
+        raise ImageUnavailable(image, cause) from error
     if engine.image_id(client, image) is None:
         raise ImageUnavailable(image, "the pull finished but the engine has no such image")
     return image

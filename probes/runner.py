@@ -54,6 +54,7 @@ class RunSpec:
     function_name: str = lambda_env.DEFAULT_FUNCTION_NAME
     region: str = lambda_env.DEFAULT_REGION
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)  # added to the container's, e.g. to find it in tests
 
     def environment(self) -> dict[str, str]:
         base = lambda_env.function_environment(
@@ -124,7 +125,7 @@ def _create_options(spec: RunSpec, name: str) -> dict[str, Any]:
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "init": True,
-        "labels": {engine.PROBE_LABEL: "1", f"{engine.PROBE_LABEL}.name": name},
+        "labels": {**spec.labels, engine.PROBE_LABEL: "1", f"{engine.PROBE_LABEL}.name": name},
         "stdin_open": False,
         "tty": False,
     }
