@@ -119,16 +119,18 @@ def _debootstrap(recipe: StandinRecipe, root: Path, mirror: str, reporter: Repor
     ]
     reporter.step(f"debootstrap {recipe.suite} ({', '.join(recipe.packages)}) from {mirror}")
     lines: list[str] = []
-    seen_phases: set[str] = set()
+    per_phase: dict[str, int] = {}
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
         assert process.stdout is not None
         for line in process.stdout:
             lines.append(line.rstrip("\n"))
             words = line.split()
-            # One progress line per phase ("I: Retrieving ...", "I: Extracting ..."), not per package.
-            if len(words) >= 2 and words[0] == "I:" and words[1] not in seen_phases:
-                seen_phases.add(words[1])
-                reporter.step(f"  {line.strip()}")
+            if len(words) < 2 or words[0] != "I:":
+                continue
+            # A phase ("I: Retrieving ...", "I: Extracting ...") shows its first line and every 40th after.
+            seen = per_phase[words[1]] = per_phase.get(words[1], 0) + 1
+            if seen % 40 == 1:
+                reporter.step(f"  {line.strip()}" + (f" ({seen})" if seen > 1 else ""))
     if process.returncode != 0:
         raise StandinBuildError(
             "debootstrap",
