@@ -66,6 +66,15 @@ def render(session: nox.Session) -> None:
 
 
 @nox.session
+def standin(session: nox.Session) -> None:
+    """Build (or reuse) the stand-in Lambda image and print its tag (`-- --runtime R --rebuild`); needs root."""
+    _install_dev(session)
+    session.run(
+        "python", "-m", "probes", "image", "--image", "standin", *session.posargs, env={"PYTHONPATH": str(ROOT)}
+    )
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict."""
     _install_dev(session)

@@ -21,3 +21,16 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{message}; CI must provide it (see .ci/run)")
         pytest.skip(message)
     return path
+
+
+def require_docker() -> None:
+    """Skips locally, fails under CI=true, when the Docker engine is not reachable."""
+    from probes.engine import connect  # noqa: PLC0415 - only the Docker tests need the SDK
+    from probes.errors import DockerUnavailable  # noqa: PLC0415
+
+    try:
+        connect(timeout_s=10)
+    except DockerUnavailable as error:
+        if in_ci():
+            pytest.fail(f"{error}; CI must provide a running engine (see .ci/run)")
+        pytest.skip(str(error))

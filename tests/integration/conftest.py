@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bundler.cache import default_cache_root
+from bundler.progress import SilentReporter
+from tests.conftest import in_ci, require_docker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,3 +47,34 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     result = run_bundler("--cache-dir", str(cache_root), "build", "-o", str(out))
     assert result.returncode == 0, result.stderr
     return Built(out, cache_root)
+
+
+@dataclass(frozen=True)
+class StandinImage:
+    tag: str
+    image_id: str
+    runtime: str
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Any:
+    require_docker()
+    from probes.engine import connect  # noqa: PLC0415 - only the Docker tests need the SDK
+
+    return connect()
+
+
+@pytest.fixture(scope="session")
+def standin_image(docker_client: Any) -> StandinImage:
+    """The stand-in image for the default runtime: built once (about a minute, as root), then reused."""
+    from probes.standin import StandinRecipe, ensure_standin  # noqa: PLC0415
+
+    runtime = "python3.13"
+    recipe = StandinRecipe.for_runtime(runtime)
+    if docker_client.images.list(name=recipe.tag) == [] and os.geteuid() != 0:
+        message = f"{recipe.tag} is not built and building it needs root"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    standin = ensure_standin(runtime, SilentReporter(), client=docker_client)
+    return StandinImage(standin.tag, standin.image_id, runtime)
