@@ -327,9 +327,8 @@ def _config(raw: object) -> RenderConfig:
     known = ("Chunks", "FramesPerChunk", "Format", "JpegQuality", "Crf", "Preset")
     extra = sorted(str(key) for key in body if key not in known)
     if extra:
-        raise InvalidEvent(
-            f"Config.{extra[0]}", "unexpected field" + (f"; also {', '.join(extra[1:])}" * (len(extra) > 1))
-        )
+        also = f"; also {', '.join(extra[1:])}" if len(extra) > 1 else ""
+        raise InvalidEvent(f"Config.{extra[0]}", "unexpected field" + also)
     if "Chunks" in body and "FramesPerChunk" in body:
         raise InvalidEvent("Config.FramesPerChunk", "give Chunks or FramesPerChunk, not both")
     fmt = _choice(body.get("Format", "jpeg"), "Config.Format", ("jpeg", "png"))

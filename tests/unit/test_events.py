@@ -61,7 +61,7 @@ def test_plan_event_fields_and_config() -> None:
     event = parse_event(load(EVENTS / "valid" / "plan.json"), allowlist=ALLOWLIST)
     assert isinstance(event, PlanEvent)
     assert str(event.project_uri) == "s3://renderzip-test/projects/intro.tar.gz"
-    assert str(event.output_prefix) == "s3://renderzip-test/renders/"[:-1]
+    assert str(event.output_prefix) == "s3://renderzip-test/renders"
     assert event.config == RenderConfig(chunks=8, format="jpeg", jpeg_quality=85, crf=20, preset="fast")
     assert str(event.plan_uri(PLAN_HASH)) == f"s3://renderzip-test/renders/{PLAN_HASH}/plan.tar.gz"
 
