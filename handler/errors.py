@@ -36,9 +36,25 @@ class InvalidEvent(RenderzipError):
 class InvalidUri(RenderzipError):
     """A URI is not a well-formed s3:// or file:// URI."""
 
+    def __init__(self, uri: str, problem: str, field: str | None = None) -> None:
+        self.uri = uri
+        self.problem = problem
+        self.field = field
+        where = f"{field}: " if field else ""
+        super().__init__(f"{where}{uri!r} is not a valid URI: {problem}")
+
 
 class BucketNotAllowed(RenderzipError):
     """The bucket is not in RENDERZIP_BUCKET_ALLOWLIST."""
+
+    def __init__(self, bucket: str, allowed: list[str], field: str | None = None) -> None:
+        self.bucket = bucket
+        self.allowed = list(allowed)
+        self.field = field
+        where = f"{field}: " if field else ""
+        super().__init__(
+            f"{where}bucket {bucket!r} is not in RENDERZIP_BUCKET_ALLOWLIST ({', '.join(self.allowed) or 'empty'})"
+        )
 
 
 class InvalidComposition(RenderzipError):

@@ -1,10 +1,15 @@
-"""A real artifact, built once per test session from the committed lockfiles."""
+"""Shared integration fixtures: a real artifact built once per session, and a local S3 server."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,3 +83,69 @@ def standin_image(docker_client: Any) -> StandinImage:
         pytest.skip(message)
     standin = ensure_standin(runtime, SilentReporter(), client=docker_client)
     return StandinImage(standin.tag, standin.image_id, runtime)
+# --- a real S3 API: moto in server mode on loopback ------------------------------------
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint: str
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _answers(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(endpoint + "/moto-api/", timeout=1):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """``python -m moto.server`` on 127.0.0.1 for the whole session, stopped at the end."""
+    port = _free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("moto") / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(endpoint):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the moto S3 server did not start:\n{log_path.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.1)
+        yield S3Server(endpoint)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture
+def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> S3Server:
+    """Point botocore at the local server with dummy credentials; nothing of the user's AWS set-up applies."""
+    for name in list(os.environ):
+        if name.startswith("AWS_") or name == "RENDERZIP_BUCKET_ALLOWLIST":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    return s3_server
