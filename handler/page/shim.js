@@ -197,10 +197,13 @@
     reseed(frameIndex);
     nowMs = t;
     const errors = [];
+    // Timers first, each at its own due time; then the composition's own seek, which
+    // has the last word on the state at t; then one animation frame.
+    runTimers(t, errors);
+    fail(errors);
     const hf = window.__hf;
     if (hf && typeof hf.seek === "function") await hf.seek(seconds);
     seekTimelines(seconds);
-    runTimers(t, errors);
     runAnimationFrames(t, errors);
     fail(errors);
     stamp(t);
