@@ -1,10 +1,8 @@
 """A DevTools Protocol client over Chrome's ``--remote-debugging-pipe``.
 
 Chrome reads commands from its fd 3 and writes replies and events to its fd 4,
-each message one JSON object followed by a NUL byte. The child is started with
-``os.posix_spawn`` so the pipe ends can be moved onto fds 3 and 4 inside the
-child (``dup2`` file actions) without touching the parent's own fds 3 and 4
-and without running Python code between fork and exec.
+each message one JSON object followed by a NUL byte (see :mod:`handler.chromeproc`
+for how the pipes get there).
 
 One reader thread parses messages: replies complete the future waiting for
 their id, events go to subscribers (by method and session). One drain thread
@@ -16,7 +14,6 @@ status and that tail.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import itertools
 import json
 import os
@@ -31,6 +28,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
+from handler.chromeproc import ChromeProcess, spawn_with_pipe
 from handler.errors import ChromeCrashed, ChromeTimeout, ProtocolError
 
 Message = dict[str, Any]
@@ -39,113 +37,6 @@ EventHandler = Callable[[Message], None]
 DEFAULT_TIMEOUT = 30.0
 STDERR_LINES = 20
 _READ_SIZE = 1 << 20
-_FIRST_FREE_FD = 10  # pipe ends are parked above the fds they are moved onto
-
-
-_PR_SET_CHILD_SUBREAPER = 36
-
-
-def _become_subreaper() -> None:
-    """Adopt our orphaned descendants (Linux), so Chrome's helpers are reaped by us, not left as zombies.
-
-    Chrome may exit before its helper processes; they are then re-parented to the nearest
-    subreaper, which is PID 1 otherwise: an init that may never reap them (Lambda, containers).
-    """
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes  # noqa: PLC0415 - only where it is needed
-
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-class _Process:
-    """A spawned child leading its own process group: wait with a timeout, signal, reap."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-        self._lock = threading.Lock()
-
-    def poll(self) -> int | None:
-        with self._lock:
-            if self.returncode is None:
-                try:
-                    pid, status = os.waitpid(self.pid, os.WNOHANG)
-                except ChildProcessError:
-                    self.returncode = -255  # reaped elsewhere; its status is lost
-                else:
-                    if pid:
-                        self.returncode = os.waitstatus_to_exitcode(status)
-            return self.returncode
-
-    def wait(self, timeout: float) -> int | None:
-        deadline = time.monotonic() + timeout
-        delay = 0.001
-        while self.poll() is None:
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
-        return self.returncode
-
-    def signal_group(self, signum: int) -> None:
-        """Signal Chrome's whole process group (it was spawned as a group leader)."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signum)
-
-    def reap_group(self, timeout: float) -> None:
-        """Kill and reap what is left of the group once the leader has been reaped."""
-        if self.returncode is None:
-            return
-        self.signal_group(signal.SIGKILL)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                pid, _ = os.waitpid(-self.pid, os.WNOHANG)
-            except ChildProcessError:
-                return  # none of the group is our child any more
-            if pid == 0:
-                if time.monotonic() >= deadline:
-                    return
-                time.sleep(0.01)
-
-
-def _parked(fd: int) -> int:
-    """A close-on-exec copy of ``fd`` numbered above the child's target fds."""
-    copy = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _FIRST_FREE_FD)
-    os.close(fd)
-    return copy
-
-
-def spawn_with_pipe(executable: Path, args: Sequence[str], env: dict[str, str]) -> tuple[_Process, int, int, int]:
-    """Start Chrome with the debugging pipe on its fds 3/4.
-
-    Returns the process, the fd we write commands to, the fd we read messages
-    from, and the fd we read its stderr from.
-    """
-    cmd_read, cmd_write = (_parked(fd) for fd in os.pipe())
-    msg_read, msg_write = (_parked(fd) for fd in os.pipe())
-    err_read, err_write = (_parked(fd) for fd in os.pipe())
-    actions: list[tuple[Any, ...]] = [
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-        (os.POSIX_SPAWN_DUP2, err_write, 2),
-        (os.POSIX_SPAWN_DUP2, cmd_read, 3),
-        (os.POSIX_SPAWN_DUP2, msg_write, 4),
-    ]
-    _become_subreaper()
-    closefrom = getattr(os, "POSIX_SPAWN_CLOSEFROM", None)
-    if closefrom is not None:
-        actions.append((closefrom, 5))
-    try:
-        pid = os.posix_spawn(str(executable), [str(executable), *args], env, file_actions=actions, setpgroup=0)
-    except BaseException:
-        for fd in (cmd_write, msg_read, err_read):
-            os.close(fd)
-        raise
-    finally:
-        for fd in (cmd_read, msg_write, err_write):
-            os.close(fd)
-    return _Process(pid), cmd_write, msg_read, err_read
 
 
 class Subscription:
@@ -188,7 +79,7 @@ class Subscription:
 class CdpConnection:
     """Commands, replies and events over one Chrome's debugging pipe."""
 
-    def __init__(self, process: _Process, write_fd: int, read_fd: int, stderr_fd: int) -> None:
+    def __init__(self, process: ChromeProcess, write_fd: int, read_fd: int, stderr_fd: int) -> None:
         self.process = process
         self._write_fd = write_fd
         self._read_fd = read_fd
@@ -274,6 +165,12 @@ class CdpConnection:
         """Call ``handler(params)`` on the reader thread for each event; it must not wait for replies."""
         with self._state_lock:
             self._handlers.setdefault((method, session_id), []).append(handler)
+
+    def off(self, method: str, handler: EventHandler, *, session_id: str | None = None) -> None:
+        with self._state_lock:
+            handlers = self._handlers.get((method, session_id), [])
+            if handler in handlers:
+                handlers.remove(handler)
 
     # --- reading ------------------------------------------------------------------
 

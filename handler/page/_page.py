@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from handler.cdp import CdpConnection, Message
+from handler.cdp import CdpConnection, EventHandler, Message
 from handler.errors import CaptureFailed, InvalidComposition, NetworkBlocked, PageError, RenderzipError
 from handler.page.netguard import BlockedLog, allowed
 
@@ -67,9 +67,8 @@ class Page:
 
     def _set_up(self) -> None:
         session = self.session_id
-        self.connection.on("Fetch.requestPaused", self._on_request, session_id=session)
-        self.connection.on("Network.webSocketCreated", self._on_websocket, session_id=session)
-        self.connection.on("Runtime.exceptionThrown", self._on_exception, session_id=session)
+        for method, handler in self._handlers():
+            self.connection.on(method, handler, session_id=session)
         # Sent together, awaited together: one round trip's worth of waiting.
         futures = [
             (method, self.connection.post(method, params, session_id=session))
@@ -91,6 +90,13 @@ class Page:
             self.connection.result(method, future, timeout=COMMAND_TIMEOUT)
 
     # --- events (reader thread: post, never wait) --------------------------------
+
+    def _handlers(self) -> list[tuple[str, EventHandler]]:
+        return [
+            ("Fetch.requestPaused", self._on_request),
+            ("Network.webSocketCreated", self._on_websocket),
+            ("Runtime.exceptionThrown", self._on_exception),
+        ]
 
     def _on_request(self, params: Message) -> None:
         request_id = params["requestId"]
@@ -202,6 +208,8 @@ class Page:
         if self._closed:
             return
         self._closed = True
+        for method, handler in self._handlers():
+            self.connection.off(method, handler, session_id=self.session_id)
         if self.connection.alive:
             self.connection.send("Target.closeTarget", {"targetId": self.target_id}, timeout=5.0)
 
