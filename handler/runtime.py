@@ -41,7 +41,7 @@ else:
 
 IDENTITY_PATH = "bin/artifacts.json"
 SENTINEL = ".ready"
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 SWIFTSHADER_DIR = "swiftshader"
 
@@ -227,7 +227,8 @@ def _fonts_conf(fonts_dir: Path, cache_dir: Path) -> str:
     )
 
 
-def _populate(artifact: _Artifact, manifest: dict[str, Any], work: Path) -> None:
+def _populate(artifact: _Artifact, manifest: dict[str, Any], work: Path, final: Path) -> None:
+    """Fill ``work``; paths written into files name ``final``, where ``work`` is renamed to."""
     window_log = int(manifest.get("format", {}).get("window_log", 27))
     chromium_dir = str(manifest["chromium"].get("dir", "bin/chromium"))
     jobs = [("chromium", manifest["chromium"]), ("ffmpeg", manifest["ffmpeg"])]
@@ -244,7 +245,7 @@ def _populate(artifact: _Artifact, manifest: dict[str, Any], work: Path) -> None
     (work / "fonts").mkdir(exist_ok=True)
     (work / "fontconfig").mkdir()
     (work / "fontconfig" / "fonts.conf").write_text(
-        _fonts_conf(work / "fonts", work / "home" / ".cache" / "fontconfig"), encoding="utf-8"
+        _fonts_conf(final / "fonts", final / "home" / ".cache" / "fontconfig"), encoding="utf-8"
     )
     (work / "lib").mkdir(exist_ok=True)
     (work / "home" / ".cache").mkdir(parents=True)
@@ -290,7 +291,7 @@ def _build(artifact: _Artifact, manifest: dict[str, Any], root: Path, final: Pat
         shutil.rmtree(final)  # a broken earlier attempt: no sentinel
     work = Path(tempfile.mkdtemp(prefix=".preparing-", dir=root))
     try:
-        _populate(artifact, manifest, work)
+        _populate(artifact, manifest, work, final)
         (work / SENTINEL).write_text(json.dumps(_identity_of(manifest).as_dict()), encoding="utf-8")
         work.rename(final)
     except BaseException:

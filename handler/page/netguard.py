@@ -1,0 +1,39 @@
+"""Which requests a composition may make: its own files, and nothing else."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+# Schemes that never leave the page (inline data, generated objects).
+INLINE_SCHEMES = frozenset({"data", "blob", "about"})
+
+
+def allowed(url: str, root: Path) -> bool:
+    """True for inline URLs and for ``file://`` URLs naming a file inside ``root`` once resolved."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in INLINE_SCHEMES:
+        return True
+    if scheme != "file" or parts.netloc not in ("", "localhost"):
+        return False
+    # Resolving follows symlinks and collapses "..", so neither can lead outside.
+    target = Path(unquote(parts.path)).resolve()
+    return target.is_relative_to(root.resolve())
+
+
+class BlockedLog:
+    """The URLs refused so far, each once, in the order they were first refused."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._urls: dict[str, None] = {}
+
+    def add(self, url: str) -> None:
+        with self._lock:
+            self._urls.setdefault(url, None)
+
+    def urls(self) -> list[str]:
+        with self._lock:
+            return list(self._urls)

@@ -1,0 +1,242 @@
+// renderzip virtual time: installed before any script of the composition runs.
+//
+// Time is a pure function of the frame index: frame i shows t = i / fps.
+// Date, performance.now, requestAnimationFrame and timers follow the virtual
+// clock; Math.random is a seeded generator reseeded from the frame index at
+// each seek. window.__renderzip.seek(frameIndex, fps) moves the page to a
+// frame and resolves once it is ready to be drawn.
+(() => {
+  "use strict";
+  if (window.__renderzip) return;
+
+  const EPOCH_MS = Date.UTC(2000, 0, 1); // Date.now() at t = 0
+  const LOAD_SEED = 0x5eed1e55; // Math.random before the first seek
+  const MAX_TIMER_RUNS = 100000; // per seek: a runaway interval fails loudly
+  const EPSILON_S = 1e-9;
+
+  const RealDate = Date;
+  let nowMs = 0;
+
+  // --- Math.random: mulberry32 -------------------------------------------
+  let state = LOAD_SEED >>> 0;
+  const reseed = (n) => {
+    // Spread consecutive frame indices over the whole state space.
+    let x = (Math.imul(n + 1, 0x9e3779b9) ^ LOAD_SEED) >>> 0;
+    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+    state = (x ^ (x >>> 13)) >>> 0;
+  };
+  Math.random = function random() {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
+  };
+
+  // --- clocks ----------------------------------------------------------------
+  const dateNow = () => EPOCH_MS + Math.floor(nowMs);
+  function VirtualDate(...args) {
+    if (!new.target) return new RealDate(dateNow()).toString();
+    return args.length === 0 ? new RealDate(dateNow()) : new RealDate(...args);
+  }
+  VirtualDate.prototype = RealDate.prototype;
+  VirtualDate.now = dateNow;
+  VirtualDate.parse = RealDate.parse;
+  VirtualDate.UTC = RealDate.UTC;
+  Object.defineProperty(RealDate.prototype, "constructor", { value: VirtualDate, writable: true, configurable: true });
+  window.Date = VirtualDate;
+  performance.now = () => nowMs;
+
+  // --- requestAnimationFrame: once per seek ----------------------------------
+  let rafCallbacks = new Map();
+  let nextRafId = 1;
+  window.requestAnimationFrame = (callback) => {
+    const id = nextRafId++;
+    rafCallbacks.set(id, callback);
+    return id;
+  };
+  window.cancelAnimationFrame = (id) => {
+    rafCallbacks.delete(id);
+  };
+
+  // --- timers: fire in due order as virtual time passes ----------------------
+  const timers = new Map();
+  let nextTimerId = 1;
+  let timerSeq = 0;
+  const addTimer = (handler, delay, args, repeat) => {
+    const id = nextTimerId++;
+    const wait = Math.max(0, Number(delay) || 0);
+    const fn = typeof handler === "function" ? handler : () => (0, eval)(String(handler));
+    timers.set(id, { id, fn, args, due: nowMs + wait, seq: timerSeq++, every: repeat ? Math.max(1, wait) : 0 });
+    return id;
+  };
+  window.setTimeout = (handler, delay, ...args) => addTimer(handler, delay, args, false);
+  window.setInterval = (handler, delay, ...args) => addTimer(handler, delay, args, true);
+  window.clearTimeout = (id) => {
+    timers.delete(id);
+  };
+  window.clearInterval = window.clearTimeout;
+
+  const nextDue = (limit) => {
+    let best = null;
+    for (const timer of timers.values()) {
+      if (timer.due <= limit && (best === null || timer.due < best.due || (timer.due === best.due && timer.seq < best.seq))) {
+        best = timer;
+      }
+    }
+    return best;
+  };
+
+  // --- animations: paused and placed at the frame's time ----------------------
+  const animationStart = new WeakMap(); // animation -> virtual ms when it came to exist
+  const stamp = (at) => {
+    for (const animation of document.getAnimations()) {
+      if (!animationStart.has(animation)) animationStart.set(animation, at);
+    }
+  };
+  const seekAnimations = (t) => {
+    for (const animation of document.getAnimations()) {
+      if (animation.timeline && animation.timeline !== document.timeline) continue; // scroll-driven
+      const start = animationStart.has(animation) ? animationStart.get(animation) : t;
+      animation.pause();
+      animation.currentTime = Math.max(0, t - start) * animation.playbackRate;
+    }
+  };
+
+  const runTimers = (t, errors) => {
+    let runs = 0;
+    for (let timer = nextDue(t); timer !== null; timer = nextDue(t)) {
+      if (++runs > MAX_TIMER_RUNS) throw new Error(`more than ${MAX_TIMER_RUNS} timer callbacks before ${t} ms`);
+      nowMs = timer.due;
+      if (timer.every) {
+        timer.due += timer.every;
+        timer.seq = timerSeq++;
+      } else {
+        timers.delete(timer.id);
+      }
+      try {
+        timer.fn(...timer.args);
+      } catch (error) {
+        errors.push(error);
+      }
+      stamp(nowMs);
+    }
+    nowMs = t;
+  };
+
+  const runAnimationFrames = (t, errors) => {
+    const callbacks = rafCallbacks;
+    rafCallbacks = new Map(); // callbacks registered now run next frame
+    for (const callback of callbacks.values()) {
+      try {
+        callback(t);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+
+  // --- the composition ---------------------------------------------------------
+  const findRoot = () =>
+    document.querySelector("[data-composition-id]") ||
+    (document.documentElement.matches("[data-width][data-height]") ? document.documentElement : null) ||
+    (document.body && document.body.matches("[data-width][data-height]") ? document.body : null) ||
+    document.querySelector("body > [data-width][data-height]") ||
+    document.querySelector("[data-width][data-height]");
+
+  const seekTimelines = (seconds) => {
+    const registry = window.__timelines;
+    if (!registry || typeof registry !== "object") return;
+    for (const timeline of Object.values(registry)) {
+      if (!timeline) continue;
+      if (typeof timeline.pause === "function") timeline.pause();
+      if (typeof timeline.seek === "function") timeline.seek(seconds, false);
+      else if (typeof timeline.totalTime === "function") timeline.totalTime(seconds, false);
+    }
+  };
+
+  const savedVisibility = new WeakMap();
+  const applyWindows = (seconds) => {
+    for (const element of document.querySelectorAll("[data-start]")) {
+      const start = parseFloat(element.getAttribute("data-start"));
+      if (!Number.isFinite(start)) continue;
+      const length = parseFloat(element.getAttribute("data-duration"));
+      const end = Number.isFinite(length) ? start + length : Infinity;
+      const inside = seconds >= start - EPSILON_S && seconds < end - EPSILON_S;
+      if (!savedVisibility.has(element)) savedVisibility.set(element, element.style.getPropertyValue("visibility"));
+      if (inside) element.style.setProperty("visibility", savedVisibility.get(element));
+      else element.style.setProperty("visibility", "hidden", "important");
+    }
+  };
+
+  const decoded = new WeakSet();
+  const settleResources = async () => {
+    if (document.fonts && document.fonts.status !== "loaded") await document.fonts.ready;
+    const waits = [];
+    for (const image of document.images) {
+      if (decoded.has(image) || !image.src) continue;
+      waits.push(
+        image.decode().then(
+          () => decoded.add(image),
+          () => decoded.add(image), // a broken image draws as broken, deterministically
+        ),
+      );
+    }
+    if (waits.length) await Promise.all(waits);
+  };
+
+  const fail = (errors) => {
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `${errors.length} errors while seeking: ${errors[0]}`);
+  };
+
+  const seek = async (frameIndex, fps) => {
+    const t = (frameIndex * 1000) / fps;
+    const seconds = frameIndex / fps;
+    stamp(nowMs); // animations made since the last seek started when it ran
+    reseed(frameIndex);
+    nowMs = t;
+    const errors = [];
+    // Timers first, each at its own due time; then the composition's own seek, which
+    // has the last word on the state at t; then one animation frame.
+    runTimers(t, errors);
+    fail(errors);
+    const hf = window.__hf;
+    if (hf && typeof hf.seek === "function") await hf.seek(seconds);
+    seekTimelines(seconds);
+    runAnimationFrames(t, errors);
+    fail(errors);
+    stamp(t);
+    seekAnimations(t);
+    applyWindows(seconds);
+    await settleResources();
+    return t;
+  };
+
+  const info = () => {
+    const root = findRoot();
+    const hf = window.__hf;
+    const hfDuration = hf && typeof hf.duration === "number" ? hf.duration : null;
+    if (!root) return { found: false, hf_duration: hfDuration };
+    const attributes = {};
+    for (const name of root.getAttributeNames()) {
+      if (name.startsWith("data-")) attributes[name.slice(5)] = root.getAttribute(name);
+    }
+    return {
+      found: true,
+      tag: root.tagName.toLowerCase(),
+      composition_id: root.getAttribute("data-composition-id"),
+      width: root.getAttribute("data-width"),
+      height: root.getAttribute("data-height"),
+      fps: root.getAttribute("data-fps"),
+      duration: root.getAttribute("data-duration"),
+      hf_duration: hfDuration,
+      attributes,
+    };
+  };
+
+  Object.defineProperty(window, "__renderzip", {
+    value: Object.freeze({ seek, info, ready: settleResources }),
+    enumerable: false,
+  });
+})();

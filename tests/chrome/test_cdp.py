@@ -1,0 +1,105 @@
+"""The DevTools pipe client against the real Chromium: replies, events, timeouts, crashes, clean exit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from handler.browser import CHROME_FLAGS, Browser
+from handler.cdp import CdpConnection
+from handler.errors import ChromeCrashed, ChromeTimeout, ProtocolError
+from handler.runtime import Runtime
+
+pytestmark = pytest.mark.chrome
+
+HERE = Path(__file__).parent
+NEVER = "new Promise(() => {})"
+
+
+def open_fds() -> set[int]:
+    return {int(name) for name in os.listdir("/proc/self/fd")}
+
+
+def test_round_trip_and_version(browser: Browser) -> None:
+    assert browser.version.startswith("HeadlessChrome/")
+    reply = browser.connection.send("Target.getTargets")
+    assert isinstance(reply["targetInfos"], list)
+
+
+def test_error_reply_raises_protocol_error(browser: Browser) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        browser.connection.send("Nope.notACommand")
+    assert caught.value.method == "Nope.notACommand"
+    assert "wasn't found" in caught.value.protocol_message
+
+
+def test_events_reach_subscribers_by_method(browser: Browser) -> None:
+    connection = browser.connection
+    with connection.subscribe("Target.targetCreated") as created:
+        connection.send("Target.setDiscoverTargets", {"discover": True})
+        target = connection.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        params = created.wait(lambda event: event["targetInfo"]["targetId"] == target, timeout=10)
+    assert params["targetInfo"]["type"] == "page"
+
+
+def test_concurrent_sends_each_get_their_own_reply(browser: Browser) -> None:
+    page = browser.open_page(64, 64, allowed_root=HERE)
+
+    def square(n: int) -> int:
+        return int(page.evaluate(f"{n} * {n}"))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(square, range(200))) == [n * n for n in range(200)]
+
+
+def test_command_without_answer_times_out_and_the_connection_lives_on(browser: Browser) -> None:
+    page = browser.open_page(64, 64, allowed_root=HERE)
+    with pytest.raises(ChromeTimeout, match=r"Runtime\.evaluate got no answer within 0\.5 s"):
+        page.evaluate(NEVER, timeout=0.5)
+    assert page.evaluate("1 + 1") == 2
+
+
+def test_killed_chrome_fails_every_waiter_with_status_and_stderr(runtime: Runtime) -> None:
+    # Logging to stderr guarantees lines to capture.
+    connection = CdpConnection.spawn(
+        runtime.chromium,
+        [*CHROME_FLAGS, "--enable-logging=stderr", "--v=1", "--remote-debugging-pipe", "about:blank"],
+        runtime.chromium_env(),
+    )
+    try:
+        connection.send("Browser.getVersion")
+        target = connection.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = connection.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        waiting = connection.post("Runtime.evaluate", {"expression": NEVER, "awaitPromise": True}, session_id=session)
+        os.kill(connection.process.pid, signal.SIGKILL)
+        with pytest.raises(ChromeCrashed) as caught:
+            connection.result("Runtime.evaluate", waiting, timeout=10)
+        assert caught.value.exit_status == -signal.SIGKILL
+        assert caught.value.stderr_tail.strip()
+        assert len(caught.value.stderr_tail.splitlines()) <= 20
+        assert "exit status -9" in str(caught.value)
+        with pytest.raises(ChromeCrashed):
+            connection.send("Browser.getVersion")
+    finally:
+        connection.close(timeout=2)
+
+
+def test_close_reaps_chrome_and_leaks_no_fd_or_thread(runtime: Runtime) -> None:
+    fds, threads = open_fds(), set(threading.enumerate())
+    browser = Browser.launch(runtime)
+    pid, profile = browser.connection.process.pid, browser.user_data_dir
+    browser.open_page(64, 64, allowed_root=profile)
+    browser.close()
+    assert browser.connection.process.returncode is not None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)  # no helper process left in Chrome's group
+    assert not profile.exists()
+    assert open_fds() == fds
+    assert set(threading.enumerate()) == threads
