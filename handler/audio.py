@@ -9,6 +9,8 @@ bed sets the output's length, and the sum is a plain sum, whatever the number of
 from __future__ import annotations
 
 import math
+import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,9 @@ from handler import _ffmpeg
 SAMPLE_RATE = 48000
 CHANNELS = 2
 BITRATE = "192k"
+# A mono source plays at full level on both sides, as a browser plays it; ffmpeg's own
+# conversion would put it 3 dB lower. Other layouts take ffmpeg's standard down-mix.
+_UPMIX = "pan=stereo|c0=c0|c1=c0,"
 
 
 @dataclass(frozen=True)
@@ -49,24 +54,32 @@ def _samples(seconds: float) -> int:
     return round(seconds * SAMPLE_RATE)
 
 
-def _clip_chain(index: int, clip: AudioClip) -> str:
+def _is_mono(ffmpeg: Path, src: Path) -> bool:
+    """Whether the first audio stream of ``src`` is mono, from ffmpeg's description of its input."""
+    argv = _ffmpeg.command(ffmpeg, "-i", str(src), loglevel="info")
+    result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, check=False)
+    described = re.search(r"Stream #\d+:\d+\S*: Audio: (.*)", result.stderr.decode("utf-8", "replace"))
+    return described is not None and "mono" in (part.strip() for part in described.group(1).split(","))
+
+
+def _clip_chain(index: int, clip: AudioClip, mono: bool) -> str:
     """The filter chain of clip ``index``: ffmpeg input ``index``, output label ``c<index>``."""
     trim = f"atrim=start={clip.media_start:.6f}"
     if clip.duration is not None:
         trim += f":duration={clip.duration:.6f}"
     return (
         f"[{index}:a:0]{trim},asetpts=PTS-STARTPTS,"
-        f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
+        f"aresample={SAMPLE_RATE},{_UPMIX if mono else ''}aformat=sample_fmts=fltp:channel_layouts=stereo,"
         f"volume=volume={clip.volume:.6f}:precision=float,"
         f"adelay=delays={_samples(clip.start)}S:all=1[c{index}]"
     )
 
 
-def filter_graph(clips: list[AudioClip], duration: float) -> str:
+def filter_graph(clips: list[AudioClip], duration: float, mono: list[bool] | None = None) -> str:
     total = _samples(duration)
     chains = [
         f"anullsrc=r={SAMPLE_RATE}:cl=stereo,atrim=end_sample={total},aformat=sample_fmts=fltp[bed]",
-        *(_clip_chain(i, clip) for i, clip in enumerate(clips)),
+        *(_clip_chain(i, clip, bool(mono and mono[i])) for i, clip in enumerate(clips)),
     ]
     labels = "[bed]" + "".join(f"[c{i}]" for i in range(len(clips)))
     mix = f"{labels}amix=inputs={len(clips) + 1}:duration=first:dropout_transition=0:normalize=0[mix]"
@@ -90,7 +103,7 @@ def mix_audio(ffmpeg: Path, clips: list[AudioClip], duration: float, out: Path) 
         ffmpeg,
         *inputs,
         "-filter_complex",
-        filter_graph(clips, duration),
+        filter_graph(clips, duration, [_is_mono(ffmpeg, clip.src) for clip in clips]),
         "-map",
         "[mix]",
         "-c:a",

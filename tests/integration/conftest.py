@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from bundler.cache import default_cache_root
+from handler.runtime import prepare
+from tests.conftest import in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,3 +45,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     result = run_bundler("--cache-dir", str(cache_root), "build", "-o", str(out))
     assert result.returncode == 0, result.stderr
     return Built(out, cache_root)
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> Path:
+    """The packaged ffmpeg, prepared from dist/handler.zip; the zip is built first when missing."""
+    zip_path = ROOT / "dist" / "handler.zip"
+    if not zip_path.is_file():
+        result = run_bundler("build", "-o", str(zip_path))
+        if result.returncode != 0:
+            message = f"cannot build {zip_path} for the packaged ffmpeg:\n{result.stderr[-2000:]}"
+            if in_ci():
+                pytest.fail(message)
+            pytest.skip(message)
+    return prepare(zip_path).ffmpeg
