@@ -144,9 +144,26 @@ class CaptureFailed(RenderzipError):
 
 
 class FfmpegFailed(RenderzipError):
-    """ffmpeg exited non-zero; the message carries its last lines of output."""
+    """ffmpeg exited non-zero or made the wrong output; the message carries its last lines of output."""
 
     retryable = True
+
+    def __init__(self, message: str, exit_status: int | None = None, stderr_tail: str = "") -> None:
+        self.exit_status = exit_status
+        self.stderr_tail = stderr_tail
+        detail = f" (exit status {exit_status})" if exit_status is not None else ""
+        tail = f"\nlast ffmpeg output:\n{stderr_tail}" if stderr_tail else ""
+        super().__init__(f"{message}{detail}{tail}")
+
+
+class FrameCountMismatch(RenderzipError):
+    """A chunk was given more or fewer frames than its range holds: a renderer bug, not worth a retry."""
+
+    def __init__(self, what: str, expected: int, actual: int) -> None:
+        self.what = what
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"{what}: expected {expected} frames, got {actual}")
 
 
 # --- transport ---------------------------------------------------------------

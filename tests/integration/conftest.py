@@ -19,6 +19,8 @@ import pytest
 from bundler.cache import default_cache_root
 from bundler.progress import SilentReporter
 from tests.conftest import in_ci, require_docker
+from handler.runtime import prepare
+from tests.conftest import in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -149,3 +151,15 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     return s3_server
+@pytest.fixture(scope="session")
+def ffmpeg() -> Path:
+    """The packaged ffmpeg, prepared from dist/handler.zip; the zip is built first when missing."""
+    zip_path = ROOT / "dist" / "handler.zip"
+    if not zip_path.is_file():
+        result = run_bundler("build", "-o", str(zip_path))
+        if result.returncode != 0:
+            message = f"cannot build {zip_path} for the packaged ffmpeg:\n{result.stderr[-2000:]}"
+            if in_ci():
+                pytest.fail(message)
+            pytest.skip(message)
+    return prepare(zip_path).ffmpeg

@@ -1,0 +1,316 @@
+"""Encode one chunk: captured JPEG or PNG frames piped into ffmpeg, out comes a closed-GOP H.264 MP4.
+
+Each chunk is one closed GOP (an IDR on its first frame, no reference across its edges) with
+timestamps from 0, so chunks concatenate without re-encoding. x264 runs with a fixed thread
+count and every output flag that keeps dates and versions out, so the same frames give the same
+bytes in any process. Frames are handed to a bounded queue that a thread drains into ffmpeg's
+stdin, so capturing the next frame overlaps encoding the last one.
+"""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import threading
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, cast
+
+from handler import _ffmpeg
+from handler._images import image_size
+from handler.errors import CaptureFailed, FfmpegFailed, FrameCountMismatch, InvalidPlan
+
+CaptureFormat = Literal["jpeg", "png"]
+
+_CODECS = ("libx264",)
+_PIX_FMTS = ("yuv420p",)
+_COLORS = ("bt709",)
+_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+_DECODERS: dict[str, str] = {"jpeg": "mjpeg", "png": "png"}
+# JFIF frames are full-range BT.601 YCbCr; PNG frames are RGB, so no input matrix applies.
+_INPUT_COLOR: dict[str, str] = {"jpeg": "in_color_matrix=bt601:in_range=full:", "png": ""}
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    """How every chunk of a plan is encoded; its canonical form is part of the plan hash."""
+
+    codec: str = "libx264"
+    crf: int = 18
+    preset: str = "veryfast"
+    pix_fmt: str = "yuv420p"
+    color: str = "bt709"
+    threads: int = 2
+    capture_format: CaptureFormat = "jpeg"
+    jpeg_quality: int = 90
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.codec not in _CODECS:
+            problems.append(f"codec {self.codec!r} is not one of {', '.join(_CODECS)}")
+        if not 0 <= self.crf <= 51:
+            problems.append(f"crf {self.crf} is outside 0..51")
+        if self.preset not in _PRESETS:
+            problems.append(f"preset {self.preset!r} is not an x264 preset")
+        if self.pix_fmt not in _PIX_FMTS:
+            problems.append(f"pix_fmt {self.pix_fmt!r} is not one of {', '.join(_PIX_FMTS)}")
+        if self.color not in _COLORS:
+            problems.append(f"color {self.color!r} is not one of {', '.join(_COLORS)}")
+        if not 1 <= self.threads <= 16:
+            problems.append(f"threads {self.threads} is outside 1..16")
+        if self.capture_format not in _DECODERS:
+            problems.append(f"capture_format {self.capture_format!r} is not jpeg or png")
+        if not 1 <= self.jpeg_quality <= 100:
+            problems.append(f"jpeg_quality {self.jpeg_quality} is outside 1..100")
+        if problems:
+            raise InvalidPlan("encoder settings: " + "; ".join(problems))
+
+    def canonical(self) -> dict[str, Any]:
+        """JSON-safe and key-sorted: the form hashed into the plan."""
+        return dict(sorted(asdict(self).items()))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EncoderSettings:
+        """Read settings back from a plan; unknown keys and wrong types are refused."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise InvalidPlan(f"encoder settings: unknown key(s) {', '.join(unknown)}")
+        for name, value in data.items():
+            wanted = str if known[name].type in ("str", "CaptureFormat") else int
+            if type(value) is not wanted:
+                raise InvalidPlan(f"encoder settings: {name} must be {wanted.__name__}, not {value!r}")
+        return cls(**data)
+
+    def x264_params(self) -> str:
+        """x264 options that make every chunk one closed GOP with the same SPS/PPS as every other.
+
+        A chunk is its own encode, so its first frame is an IDR; no scene-cut keyframes and an
+        unbounded GOP leave it the only keyframe. The GOP length is not the chunk's length: x264
+        drops B-frames and references for GOPs of one or two frames, which changes the stream
+        headers, and the concat demuxer keeps only the first chunk's headers. ``stitchable``
+        stops x264 from tuning the headers to the content.
+        """
+        return "keyint=infinite:scenecut=0:open-gop=0:stitchable=1"
+
+    def output_args(self) -> list[str]:
+        """Everything between the input and the output path."""
+        scale = f"scale={_INPUT_COLOR[self.capture_format]}out_color_matrix={self.color}:out_range=limited"
+        return [
+            "-vf",
+            f"{scale},format={self.pix_fmt}",
+            "-fps_mode",
+            "passthrough",
+            "-c:v",
+            self.codec,
+            "-preset",
+            self.preset,
+            "-crf",
+            str(self.crf),
+            "-threads",
+            str(self.threads),
+            "-x264-params",
+            self.x264_params(),
+            "-pix_fmt",
+            self.pix_fmt,
+            "-color_primaries",
+            self.color,
+            "-color_trc",
+            self.color,
+            "-colorspace",
+            self.color,
+            "-color_range",
+            "tv",
+            *_ffmpeg.BITEXACT_OUTPUT,
+            "-f",
+            "mp4",
+        ]
+
+
+class ChunkEncoder:
+    """``with ChunkEncoder(...) as enc: enc.write(frame)`` for each frame; leaving the block checks it all."""
+
+    def __init__(
+        self,
+        ffmpeg: Path,
+        out: Path,
+        *,
+        width: int,
+        height: int,
+        fps: int,
+        frame_count: int,
+        settings: EncoderSettings,
+        queue_frames: int = 8,
+    ) -> None:
+        if width <= 0 or height <= 0 or width % 2 or height % 2:
+            raise ValueError(f"{width}x{height}: yuv420p needs a positive, even width and height")
+        if fps <= 0 or frame_count <= 0:
+            raise ValueError(f"fps ({fps}) and frame_count ({frame_count}) must be positive")
+        self.ffmpeg = ffmpeg
+        self.out = out
+        self.width = width
+        self.height = height
+        self.fps = fps
+        self.frame_count = frame_count
+        self.settings = settings
+        self.frames_written = 0
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=queue_frames)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._writer: threading.Thread | None = None
+        self._write_error: OSError | None = None
+        self._stderr: _ffmpeg.LineTail | None = None
+        self._progress: _ffmpeg.LineTail | None = None
+
+    def argv(self) -> list[str]:
+        decoder = _DECODERS[self.settings.capture_format]
+        return _ffmpeg.command(
+            self.ffmpeg,
+            "-progress",
+            "pipe:1",
+            "-f",
+            "image2pipe",
+            "-flags:v",
+            "+bitexact",
+            "-c:v",
+            decoder,
+            "-framerate",
+            str(self.fps),
+            "-i",
+            "pipe:0",
+            "-xerror",
+            *self.settings.output_args(),
+            "-y",
+            str(self.out),
+        )
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def __enter__(self) -> ChunkEncoder:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def start(self) -> None:
+        if self._process is not None:
+            raise RuntimeError("ChunkEncoder already started")
+        try:
+            process = subprocess.Popen(
+                self.argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        except OSError as error:
+            raise FfmpegFailed(f"cannot run {self.ffmpeg}: {error}") from error
+        self._process = process
+        self._stderr = _ffmpeg.LineTail(cast("Any", process.stderr))
+        self._progress = _ffmpeg.LineTail(cast("Any", process.stdout), lines=64)
+        self._writer = threading.Thread(target=self._feed, args=(process,), daemon=True)
+        self._writer.start()
+
+    def write(self, image: bytes) -> None:
+        """Queue one encoded frame; blocks while the queue is full; raises at once if ffmpeg died."""
+        if self._process is None:
+            raise RuntimeError("ChunkEncoder.write before start")
+        if self.frames_written >= self.frame_count:
+            self.abort()
+            raise FrameCountMismatch(f"chunk {self.out.name}", self.frame_count, self.frames_written + 1)
+        size = image_size(image)
+        if size != (self.width, self.height):
+            self.abort()
+            shown = f"{size[0]}x{size[1]}" if size else f"not a {self.settings.capture_format.upper()} image"
+            raise CaptureFailed(
+                f"frame {self.frames_written} of {self.out.name} is {shown}, expected {self.width}x{self.height}"
+            )
+        if self._write_error is not None or self._process.poll() is not None:
+            self._finish(failed_early=True)
+        self._queue.put(image)
+        self.frames_written += 1
+
+    def close(self) -> None:
+        """Wait for ffmpeg, then check its exit status and the frame count; a bad chunk is deleted."""
+        if self._process is None:
+            raise RuntimeError("ChunkEncoder.close before start")
+        self._finish(failed_early=False)
+
+    def abort(self) -> None:
+        """Stop ffmpeg and delete whatever it wrote; safe to call more than once."""
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        self._drain_queue()
+        self._join(process)
+        self.out.unlink(missing_ok=True)
+
+    # --- internals -------------------------------------------------------------
+
+    def _feed(self, process: subprocess.Popen[bytes]) -> None:
+        stdin = process.stdin
+        assert stdin is not None
+        while True:
+            item = self._queue.get()
+            if item is None:
+                break
+            if self._write_error is not None:
+                continue  # keep draining so write() never blocks on a dead ffmpeg
+            try:
+                stdin.write(item)
+            except OSError as error:
+                self._write_error = error
+        try:
+            stdin.close()
+        except OSError as error:
+            self._write_error = self._write_error or error
+
+    def _drain_queue(self) -> None:
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._queue.put(None)
+
+    def _join(self, process: subprocess.Popen[bytes]) -> int:
+        if self._writer is not None:
+            self._writer.join()
+        status = process.wait()
+        for drain in (self._stderr, self._progress):
+            if drain is not None:
+                drain.join()
+        return status
+
+    def _finish(self, *, failed_early: bool) -> None:
+        process = self._process
+        assert process is not None
+        if failed_early:
+            self._drain_queue()
+        else:
+            self._queue.put(None)
+        status = self._join(process)
+        stderr = self._stderr.text() if self._stderr else ""
+        if status != 0 or failed_early:
+            self.out.unlink(missing_ok=True)
+            raise FfmpegFailed(f"encoding {self.out.name} failed after {self.frames_written} frame(s)", status, stderr)
+        if self.frames_written != self.frame_count:
+            self.out.unlink(missing_ok=True)
+            raise FrameCountMismatch(f"chunk {self.out.name}", self.frame_count, self.frames_written)
+        encoded = self._encoded_frames()
+        if encoded != self.frame_count:
+            self.out.unlink(missing_ok=True)
+            raise FfmpegFailed(
+                f"{self.out.name}: ffmpeg encoded {encoded} frame(s) from {self.frame_count} written", status, stderr
+            )
+
+    def _encoded_frames(self) -> int | None:
+        lines = self._progress.lines if self._progress else []
+        for line in reversed(lines):
+            if line.startswith("frame="):
+                return int(line.partition("=")[2])
+        return None

@@ -1,0 +1,66 @@
+"""Assemble: chunks joined in order without re-encoding, the plan's audio muxed in, ``+faststart``."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from handler import _ffmpeg
+
+
+def concat_list(paths: Sequence[Path]) -> str:
+    """An ffconcat script naming ``paths``; each is quoted, a quote inside written as ``'\\''``."""
+    lines = ["ffconcat version 1.0"]
+    for path in paths:
+        text = str(path.resolve())
+        if "\n" in text or "\r" in text:
+            raise ValueError(f"{text!r}: a line break cannot be written in a concat list")
+        quoted = "'" + text.replace("'", "'\\''") + "'"
+        lines.append(f"file {quoted}")
+    return "\n".join(lines) + "\n"
+
+
+def concat_chunks(ffmpeg: Path, chunk_paths: Sequence[Path], out: Path, *, audio: Path | None) -> None:
+    """Write ``out``: the chunks' video stream-copied in order, plus ``audio`` (already trimmed to length).
+
+    Every chunk is a closed GOP with the same encoder headers, so the concat demuxer can copy
+    packets; it offsets each chunk's timestamps by the durations before it. The audio is copied
+    too and cut with ``-shortest``, so it never outlasts the video by more than one AAC frame.
+    """
+    if not chunk_paths:
+        raise ValueError("concat_chunks needs at least one chunk")
+    for path in chunk_paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"chunk {path} does not exist")
+    work = Path(tempfile.mkdtemp(prefix="renderzip-concat-"))
+    try:
+        listing = work / "chunks.ffconcat"
+        listing.write_text(concat_list(chunk_paths), encoding="utf-8")
+        inputs = ["-f", "concat", "-safe", "0", "-i", str(listing)]
+        maps = ["-map", "0:v:0"]
+        if audio is not None:
+            inputs += ["-i", str(audio)]
+            maps += ["-map", "1:a:0", "-shortest"]
+        argv = _ffmpeg.command(
+            ffmpeg,
+            *inputs,
+            *maps,
+            "-c",
+            "copy",
+            "-movflags",
+            "+faststart",
+            *_ffmpeg.BITEXACT_OUTPUT,
+            "-f",
+            "mp4",
+            "-y",
+            str(out),
+        )
+        try:
+            _ffmpeg.run(argv, what=f"joining {len(chunk_paths)} chunk(s) into {out.name}")
+        except BaseException:
+            out.unlink(missing_ok=True)
+            raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

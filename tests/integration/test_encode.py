@@ -1,0 +1,140 @@
+"""ChunkEncoder against the packaged ffmpeg: stream shape, one closed GOP, identical bytes, failures."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from handler.encode import ChunkEncoder, EncoderSettings
+from handler.errors import CaptureFailed, FfmpegFailed, FrameCountMismatch
+from handler.media import decode_frames, inspect
+from tests.integration.frames import frames, read_barcode
+
+pytestmark = pytest.mark.ffmpeg
+
+W, H = 320, 240
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def encode(ffmpeg: Path, out: Path, images: list[bytes], capture_format: str = "png", fps: int = 30) -> Path:
+    settings = EncoderSettings(capture_format=capture_format)  # type: ignore[arg-type]
+    with ChunkEncoder(ffmpeg, out, width=W, height=H, fps=fps, frame_count=len(images), settings=settings) as enc:
+        for image in images:
+            enc.write(image)
+    return out
+
+
+@pytest.mark.parametrize("capture_format", ["png", "jpeg"])
+def test_chunk_is_one_closed_gop_of_tagged_h264(ffmpeg: Path, tmp_path: Path, capture_format: str) -> None:
+    out = encode(ffmpeg, tmp_path / "chunk.mp4", frames(100, 137, W, H, capture_format), capture_format)
+    info = inspect(ffmpeg, out)
+    assert (info.video_codec, info.width, info.height, info.pix_fmt) == ("h264", W, H, "yuv420p")
+    assert info.frame_count == 37
+    assert info.fps == Fraction(30)
+    assert info.video_duration == pytest.approx(37 / 30)
+    assert (info.color_range, info.color_space, info.color_primaries, info.color_trc) == ("tv", *["bt709"] * 3)
+    assert info.keyframes == (0,)
+    assert info.audio_codec is None
+    decoded = [read_barcode(f, W, H) for f in decode_frames(ffmpeg, out, width=W, height=H)]
+    assert decoded == list(range(100, 137))
+
+
+def test_exact_integer_frame_rate(ffmpeg: Path, tmp_path: Path) -> None:
+    info = inspect(ffmpeg, encode(ffmpeg, tmp_path / "c.mp4", frames(0, 25, W, H), fps=25))
+    assert info.fps == Fraction(25)
+    assert info.frame_count == 25
+    assert info.video_duration == pytest.approx(1.0)
+
+
+def test_chunks_of_any_length_share_their_stream_headers(ffmpeg: Path, tmp_path: Path) -> None:
+    crcs = set()
+    for count in (1, 2, 3, 9):
+        info = inspect(ffmpeg, encode(ffmpeg, tmp_path / f"c{count}.mp4", frames(0, count, W, H)))
+        assert info.frame_count == count
+        assert info.keyframes == (0,)
+        crcs.add(info.video_extradata_crc)
+    assert len(crcs) == 1 and None not in crcs
+
+
+_ENCODE_IN_A_CHILD = """
+import sys
+from pathlib import Path
+from handler.encode import ChunkEncoder, EncoderSettings
+ffmpeg, out, fmt, *paths = sys.argv[1:]
+images = [Path(p).read_bytes() for p in paths]
+settings = EncoderSettings(capture_format=fmt)
+size = {"width": 320, "height": 240, "fps": 30, "frame_count": len(images)}
+with ChunkEncoder(Path(ffmpeg), Path(out), **size, settings=settings) as enc:
+    for image in images:
+        enc.write(image)
+"""
+
+
+@pytest.mark.parametrize("capture_format", ["png", "jpeg"])
+def test_same_frames_give_identical_bytes_in_two_processes(ffmpeg: Path, tmp_path: Path, capture_format: str) -> None:
+    paths = []
+    for index, image in enumerate(frames(0, 20, W, H, capture_format)):
+        path = tmp_path / f"{index:03d}.{capture_format}"
+        path.write_bytes(image)
+        paths.append(str(path))
+    digests = []
+    for run in range(2):
+        out = tmp_path / f"run{run}.mp4"
+        subprocess.run(
+            [sys.executable, "-c", _ENCODE_IN_A_CHILD, str(ffmpeg), str(out), capture_format, *paths],
+            cwd=ROOT,
+            check=True,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        )
+        digests.append(hashlib.sha256(out.read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+
+
+def test_corrupt_frame_raises_ffmpeg_failed_with_its_message(ffmpeg: Path, tmp_path: Path) -> None:
+    images = frames(0, 10, W, H)
+    broken = bytearray(images[4])
+    idat = broken.index(b"IDAT")
+    broken[idat + 40 : idat + 400] = bytes(360)  # zero the middle of the compressed pixels
+    images[4] = bytes(broken)
+    out = tmp_path / "broken.mp4"
+    with pytest.raises(FfmpegFailed) as caught:
+        encode(ffmpeg, out, images)
+    assert caught.value.exit_status not in (None, 0)
+    assert caught.value.stderr_tail, "ffmpeg's own message is kept"
+    assert "last ffmpeg output" in str(caught.value)
+    assert not out.exists()
+
+
+def test_too_few_frames_is_refused(ffmpeg: Path, tmp_path: Path) -> None:
+    out = tmp_path / "short.mp4"
+    settings = EncoderSettings(capture_format="png")
+    encoder = ChunkEncoder(ffmpeg, out, width=W, height=H, fps=30, frame_count=5, settings=settings)
+    with pytest.raises(FrameCountMismatch) as caught, encoder as enc:
+        for image in frames(0, 4, W, H):
+            enc.write(image)
+    assert (caught.value.expected, caught.value.actual) == (5, 4)
+    assert not out.exists()
+
+
+def test_one_frame_too_many_is_refused(ffmpeg: Path, tmp_path: Path) -> None:
+    settings = EncoderSettings(capture_format="png")
+    with (
+        pytest.raises(FrameCountMismatch),
+        ChunkEncoder(ffmpeg, tmp_path / "long.mp4", width=W, height=H, fps=30, frame_count=2, settings=settings) as enc,
+    ):
+        for image in frames(0, 3, W, H):
+            enc.write(image)
+
+
+def test_frame_of_the_wrong_size_is_refused(ffmpeg: Path, tmp_path: Path) -> None:
+    settings = EncoderSettings(capture_format="jpeg")
+    with (
+        pytest.raises(CaptureFailed, match="640x480, expected 320x240"),
+        ChunkEncoder(ffmpeg, tmp_path / "c.mp4", width=W, height=H, fps=30, frame_count=2, settings=settings) as enc,
+    ):
+        enc.write(frames(0, 1, 640, 480, "jpeg")[0])
