@@ -41,7 +41,7 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):  # noqa: S310 - loopback only
+                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
@@ -61,7 +61,7 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     """A boto3 session bound to the freshly reset moto server."""
     request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=10):
         pass
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         monkeypatch.delenv(name, raising=False)
