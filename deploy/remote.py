@@ -61,16 +61,19 @@ class RemoteResult:
 
 
 def count_chunks(project_dir: Path, config: Mapping[str, Any]) -> int:
-    """The chunk count the plan will make, known before planning from ``index.html`` and ``Config``."""
-    if "Chunks" in config:
-        return int(config["Chunks"])
+    """The chunk count the plan will make, known before planning from ``index.html`` and ``Config``.
+
+    With ``Chunks`` and no ``data-duration`` it is an upper bound (the plan never makes empty chunks).
+    """
     spec = read_composition(project_dir)
-    if spec.duration is None:
+    frames = None if spec.duration is None else total_frames(spec.duration, spec.fps)
+    if "Chunks" in config:
+        return int(config["Chunks"]) if frames is None else min(int(config["Chunks"]), frames)
+    if frames is None:
         raise DeployError(
             f"{project_dir}: index.html has no data-duration, so the chunk count is unknown before planning",
             "add data-duration to the root element, or set Config.Chunks",
         )
-    frames = total_frames(spec.duration, spec.fps)
     return len(chunk_table(frames, frames_per_chunk=config.get("FramesPerChunk")))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -13,8 +14,8 @@ from handler.errors import all_error_types, permanent_codes, retryable_codes
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:render"
 
 
-def _machine(**kwargs: object) -> dict[str, object]:
-    return definition(ARN, max_concurrency=kwargs.pop("max_concurrency", 10), retry=RetryPolicy(**kwargs))  # type: ignore[arg-type]
+def _machine(**kwargs: Any) -> dict[str, Any]:
+    return definition(ARN, max_concurrency=kwargs.pop("max_concurrency", 10), retry=RetryPolicy(**kwargs))
 
 
 def test_is_json_that_round_trips() -> None:
@@ -29,8 +30,8 @@ def test_every_error_name_is_a_module_code_a_lambda_service_error_or_the_catch_a
 
 def test_every_task_retries_every_retryable_code_and_no_permanent_one() -> None:
     machine = _machine()
-    tasks = [machine["States"]["Plan"], machine["States"]["Assemble"]]  # type: ignore[index]
-    tasks.append(machine["States"]["RenderChunks"]["ItemProcessor"]["States"]["RenderChunk"])  # type: ignore[index]
+    tasks = [machine["States"]["Plan"], machine["States"]["Assemble"]]
+    tasks.append(machine["States"]["RenderChunks"]["ItemProcessor"]["States"]["RenderChunk"])
     for task in tasks:
         retried = {name for block in task["Retry"] if block["MaxAttempts"] > 0 for name in block["ErrorEquals"]}
         never = {name for block in task["Retry"] if block["MaxAttempts"] == 0 for name in block["ErrorEquals"]}
@@ -41,7 +42,7 @@ def test_every_task_retries_every_retryable_code_and_no_permanent_one() -> None:
 
 def test_map_runs_renderchunk_per_index_at_the_configured_concurrency_and_feeds_assemble() -> None:
     states = _machine(max_concurrency=7)["States"]
-    render = states["RenderChunks"]  # type: ignore[index]
+    render = states["RenderChunks"]
     assert render["MaxConcurrency"] == 7
     assert render["ItemsPath"] == "$.Plan.Indexes"
     assert render["ItemSelector"]["ChunkIndex.$"] == "$$.Map.Item.Value"
@@ -49,16 +50,16 @@ def test_map_runs_renderchunk_per_index_at_the_configured_concurrency_and_feeds_
     chunk = render["ItemProcessor"]["States"]["RenderChunk"]
     assert chunk["Parameters"]["Payload"]["Action"] == "renderChunk"
     assert set(chunk["ResultSelector"]) == {"ChunkIndex.$", "ChunkUri.$", "Sha256.$", "Frames.$", "DurationMs.$"}
-    plan = states["Plan"]  # type: ignore[index]
+    plan = states["Plan"]
     assert "States.ArrayRange(0, States.MathAdd($.Payload.ChunkCount, -1), 1)" in plan["ResultSelector"].values()
-    assert states["Assemble"]["Parameters"]["Payload"]["ChunkUris.$"] == "$.Chunks"  # type: ignore[index]
+    assert states["Assemble"]["Parameters"]["Payload"]["ChunkUris.$"] == "$.Chunks"
 
 
 def test_failures_are_caught_into_a_fail_state_with_error_and_cause() -> None:
     states = _machine()["States"]
     for name in ("Plan", "RenderChunks", "Assemble"):
-        assert states[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": FAILED}]  # type: ignore[index]
-    assert states[FAILED] == {"Type": "Fail", "ErrorPath": "$.Failure.Error", "CausePath": "$.Failure.Cause"}  # type: ignore[index]
+        assert states[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": FAILED}]
+    assert states[FAILED] == {"Type": "Fail", "ErrorPath": "$.Failure.Error", "CausePath": "$.Failure.Cause"}
 
 
 @pytest.mark.parametrize("value", [0, 1001])
