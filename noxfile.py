@@ -72,6 +72,23 @@ def standin(session: nox.Session) -> None:
     session.run(
         "python", "-m", "probes", "image", "--image", "standin", *session.posargs, env={"PYTHONPATH": str(ROOT)}
     )
+def _deploy_tool(session: nox.Session, command: str, *args: str) -> None:
+    _install_dev(session)
+    session.run("python", "-m", "deploy", command, *args, env={"PYTHONPATH": str(ROOT)})
+
+
+@nox.session
+def deploy(session: nox.Session) -> None:
+    """Upload the zip and create or update the stack (`-- --stack NAME [--region R] [--runtime-version-arn ARN]`)."""
+    if not any(arg == "--stack" or arg.startswith("--stack=") for arg in session.posargs):
+        session.error("Usage: nox -s deploy -- --stack NAME [--region R] [--runtime-version-arn ARN] [--zip PATH]")
+    _deploy_tool(session, "up", *session.posargs)
+
+
+@nox.session
+def statemachine(session: nox.Session) -> None:
+    """Print the Step Functions definition (`-- --max-concurrency N`)."""
+    _deploy_tool(session, "statemachine", *session.posargs)
 
 
 @nox.session

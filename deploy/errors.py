@@ -1,0 +1,50 @@
+"""Errors of the deploy tools: each carries the offending data and a hint of what to do next."""
+
+from __future__ import annotations
+
+
+class DeployError(Exception):
+    """Base of every error the deploy tools raise on purpose; the CLI prints ``ERROR`` and ``hint:`` lines."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        if hint:
+            self.hint = hint
+
+
+class BudgetExceeded(DeployError):
+    """A render would break a Step Functions limit; refused before anything is uploaded."""
+
+    def __init__(self, what: str, actual: int, limit: int, knob: str, hint: str) -> None:
+        self.what = what
+        self.actual = actual
+        self.limit = limit
+        self.knob = knob
+        super().__init__(f"{what}: {actual:,} is over the limit of {limit:,} (turn {knob})", hint)
+
+
+class StackError(DeployError):
+    """The stack could not be created or updated, or lacks an output."""
+
+
+class ArtifactError(DeployError):
+    """The function's zip is missing or does not match its manifest."""
+
+
+class RemoteRenderFailed(DeployError):
+    """The execution ended in another status than SUCCEEDED, or its output is unusable."""
+
+    def __init__(self, execution_arn: str, status: str, error: str = "", cause: str = "") -> None:
+        self.execution_arn = execution_arn
+        self.status = status
+        self.error = error
+        self.cause = cause
+        detail = f": {error}" if error else ""
+        detail += f": {cause}" if cause else ""
+        super().__init__(
+            f"execution {execution_arn} ended {status}{detail}",
+            "see the execution's history in the Step Functions console, and the function's log group",
+        )

@@ -1,0 +1,219 @@
+"""Render on AWS: pack and upload the composition, start an execution, follow it, download the video.
+
+Layout in the stack's bucket, all under the ``renders/`` prefix that expires::
+
+    renders/<RenderId>/project.tar.gz       the composition (ProjectUri)
+    renders/<RenderId>/<PlanHash>/...       plan and chunks (OutputPrefix = renders/<RenderId>)
+    renders/<RenderId>/output.mp4           the video (OutputUri)
+
+``RenderId`` is the UTC time and the start of the archive's sha256; it also
+names the execution. Budgets (`deploy.budgets`) are checked before anything
+is uploaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from deploy import budgets
+from deploy.aws import StackOutputs, make_session
+from deploy.errors import DeployError, RemoteRenderFailed
+from deploy.packing import Packer, default_packer
+from deploy.progress import Progress, ProgressReader
+from deploy.retry import RetryPolicy
+from deploy.template import RENDER_PREFIX
+from handler.chunking import chunk_table
+from handler.composition import read_composition, total_frames
+
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    render_id: str
+    execution_arn: str
+    bucket: str
+    prefix_key: str
+    output_uri: str
+    execution_input: dict[str, object]
+    budget: budgets.Budget
+
+
+@dataclass(frozen=True)
+class RemoteResult:
+    execution_arn: str
+    output_uri: str
+    output: Path
+    sha256: str
+    bytes: int
+    frames: int
+    duration_ms: int
+
+
+def count_chunks(project_dir: Path, config: Mapping[str, Any]) -> int:
+    """The chunk count the plan will make, known before planning from ``index.html`` and ``Config``.
+
+    With ``Chunks`` and no ``data-duration`` it is an upper bound (the plan never makes empty chunks).
+    """
+    spec = read_composition(project_dir)
+    frames = None if spec.duration is None else total_frames(spec.duration, spec.fps)
+    if "Chunks" in config:
+        return int(config["Chunks"]) if frames is None else min(int(config["Chunks"]), frames)
+    if frames is None:
+        raise DeployError(
+            f"{project_dir}: index.html has no data-duration, so the chunk count is unknown before planning",
+            "add data-duration to the root element, or set Config.Chunks",
+        )
+    return len(chunk_table(frames, frames_per_chunk=config.get("FramesPerChunk")))
+
+
+def _render_id(archive_sha256: str, now: datetime) -> str:
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{archive_sha256[:12]}"
+
+
+def submit(
+    session: Any,
+    project_dir: Path,
+    *,
+    stack: str,
+    config: Mapping[str, Any] | None = None,
+    retry: RetryPolicy | None = None,
+    packer: Packer | None = None,
+    now: datetime | None = None,
+) -> Submitted:
+    """Check the budgets, upload the composition and start the execution."""
+    if not (project_dir / "index.html").is_file():
+        raise DeployError(f"{project_dir}: no index.html", "pass the composition's directory")
+    settings = dict(config or {})
+    target = StackOutputs.read(session.client("cloudformation"), stack)
+    scratch = Path(tempfile.mkdtemp(prefix="renderzip-remote-"))
+    try:
+        archive = scratch / "project.tar.gz"
+        digest = (packer or default_packer())(project_dir, archive)
+        render_id = _render_id(digest, now or datetime.now(UTC))
+        prefix_key = f"{RENDER_PREFIX}{render_id}"
+        base = f"s3://{target.bucket}/{prefix_key}"
+        execution_input: dict[str, object] = {
+            "ProjectUri": f"{base}/project.tar.gz",
+            "OutputPrefix": base,
+            "OutputUri": f"{base}/output.mp4",
+            "Config": settings,
+        }
+        budget = budgets.check(
+            execution_input,
+            chunks=count_chunks(project_dir, settings),
+            max_concurrency=target.max_concurrency,
+            retry=retry or RetryPolicy(),
+        )
+        s3 = session.client("s3")
+        s3.upload_file(
+            str(archive), target.bucket, f"{prefix_key}/project.tar.gz", ExtraArgs={"ChecksumAlgorithm": "SHA256"}
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    started = session.client("stepfunctions").start_execution(
+        stateMachineArn=target.state_machine_arn, name=render_id, input=json.dumps(execution_input)
+    )
+    return Submitted(
+        render_id, started["executionArn"], target.bucket, prefix_key, f"{base}/output.mp4", execution_input, budget
+    )
+
+
+def follow(
+    session: Any,
+    submitted: Submitted,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    poll_seconds: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Poll until the execution ends; its description once it does, with progress reported on each change."""
+    sfn = session.client("stepfunctions")
+    reader = ProgressReader(session.client("s3"), submitted.bucket, submitted.prefix_key)
+    last: Progress | None = None
+    while True:
+        description: dict[str, Any] = sfn.describe_execution(executionArn=submitted.execution_arn)
+        status = str(description["status"])
+        current = reader.read(status)
+        if progress is not None and current != last:
+            progress(current)
+        last = current
+        if status in TERMINAL:
+            return description
+        sleep(poll_seconds)
+
+
+def _split_s3(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise DeployError(f"{uri!r} is not an s3:// URI", "the execution's output is not an assemble result")
+    bucket, key = uri[5:].split("/", 1)
+    return bucket, key
+
+
+def download(session: Any, submitted: Submitted, description: Mapping[str, Any], output: Path) -> RemoteResult:
+    """The video of a finished execution, written to ``output`` once its sha256 matches the result's."""
+    if description["status"] != "SUCCEEDED":
+        raise RemoteRenderFailed(
+            submitted.execution_arn,
+            str(description["status"]),
+            description.get("error", ""),
+            description.get("cause", ""),
+        )
+    result = json.loads(description.get("output") or "{}")
+    output_uri = str(result.get("OutputUri", ""))
+    bucket, key = _split_s3(output_uri)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    os.close(handle)
+    partial = Path(partial_name)
+    try:
+        session.client("s3").download_file(bucket, key, str(partial))
+        with partial.open("rb") as stream:
+            actual = hashlib.file_digest(stream, "sha256").hexdigest()
+        if actual != result.get("Sha256"):
+            raise DeployError(
+                f"{output_uri}: sha256 {actual} differs from the result's {result.get('Sha256')}",
+                "download it again; if it persists, the object changed after the render",
+            )
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+    return RemoteResult(
+        submitted.execution_arn,
+        output_uri,
+        output,
+        actual,
+        int(result.get("Bytes", output.stat().st_size)),
+        int(result.get("Frames", 0)),
+        int(result.get("DurationMs", 0)),
+    )
+
+
+def render_remote(
+    project_dir: Path,
+    output: Path,
+    *,
+    stack: str,
+    region: str | None = None,
+    session: Any = None,
+    config: Mapping[str, Any] | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    poll_seconds: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+    packer: Packer | None = None,
+) -> RemoteResult:
+    """Render ``project_dir`` on the stack's state machine and write the video to ``output``."""
+    session = session or make_session(region)
+    submitted = submit(session, project_dir, stack=stack, config=config, packer=packer)
+    description = follow(session, submitted, progress=progress, poll_seconds=poll_seconds, sleep=sleep)
+    return download(session, submitted, description, output)
