@@ -72,6 +72,8 @@ def standin(session: nox.Session) -> None:
     session.run(
         "python", "-m", "probes", "image", "--image", "standin", *session.posargs, env={"PYTHONPATH": str(ROOT)}
     )
+
+
 def _deploy_tool(session: nox.Session, command: str, *args: str) -> None:
     _install_dev(session)
     session.run("python", "-m", "deploy", command, *args, env={"PYTHONPATH": str(ROOT)})

@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from handler import local
+    from handler import local  # noqa: PLC0415 - keeps --help fast
 
     config = {
         key: value

@@ -7,6 +7,8 @@ chosen; with a count, sizes differ by at most one frame.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from handler.errors import InvalidEvent
 
 DEFAULT_FRAMES_PER_CHUNK = 120
@@ -24,7 +26,7 @@ def chunk_table(total: int, *, chunks: int | None = None, frames_per_chunk: int 
             raise InvalidEvent("Config.Chunks", f"must be >= 1, got {chunks}")
         count = min(chunks, total)  # never an empty chunk
         bounds = [index * total // count for index in range(count + 1)]
-        return tuple(zip(bounds[:-1], bounds[1:], strict=True))
+        return tuple(pairwise(bounds))
     size = DEFAULT_FRAMES_PER_CHUNK if frames_per_chunk is None else frames_per_chunk
     if size < 1:
         raise InvalidEvent("Config.FramesPerChunk", f"must be >= 1, got {size}")

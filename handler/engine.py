@@ -11,16 +11,15 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from handler import audio, encode
-from handler.browser import Browser, Page
+from handler import audio, encode, mux
+from handler.browser import Browser
 from handler.chunking import chunk_table
 from handler.composition import ENTRY, CompositionSpec, read_composition, total_frames
-from handler.config import RenderConfig
 from handler.errors import ChunkOutOfRange, InvalidComposition, InvalidPlan, NetworkBlocked
+from handler.events import RenderConfig
 from handler.planfile import (
     AUDIO_FILE,
     PROJECT_DIR,
@@ -29,6 +28,7 @@ from handler.planfile import (
     verify_plan,
     write_plan_doc,
 )
+from handler.page import Page
 from handler.runtime import Runtime, prepare
 
 
@@ -63,6 +63,12 @@ class AssembleResult:
     duration_ms: int
 
 
+def encoder_settings(config: RenderConfig) -> encode.EncoderSettings:
+    return encode.EncoderSettings(
+        capture_format=config.format, jpeg_quality=config.jpeg_quality, crf=config.crf, preset=config.preset
+    )
+
+
 def _sha256(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
@@ -95,7 +101,7 @@ def _open_composition(browser: Browser, plan_dir: Path, doc_width: int, doc_heig
 
 
 def _duration(spec: CompositionSpec, info: dict[str, object]) -> float:
-    page_duration = info.get("hfDuration")
+    page_duration = info.get("hf_duration")
     if isinstance(page_duration, int | float) and not isinstance(page_duration, bool) and page_duration > 0:
         return float(page_duration)
     if spec.duration is None:
@@ -108,7 +114,10 @@ def _mix(runtime: Runtime, spec: CompositionSpec, seconds: float, plan_dir: Path
         return False
     clips = [
         audio.AudioClip(
-            src=element.src, start=element.start, duration=element.duration, volume=element.volume,
+            src=element.src,
+            start=element.start,
+            duration=element.duration,
+            volume=element.volume,
             media_start=element.media_start,
         )
         for element in spec.audio
@@ -141,7 +150,7 @@ def plan(project_dir: Path, plan_dir: Path, config: RenderConfig, runtime: Runti
         fps=spec.fps,
         total_frames=frames,
         chunks=table,
-        encoder=config.encoder_settings().canonical(),
+        encoder=encoder_settings(config).canonical(),
         runtime=runtime.identity.as_dict(),
         has_audio=has_audio,
     )
@@ -169,9 +178,8 @@ def render_chunk(
     if not 0 <= index < len(doc.chunks):
         raise ChunkOutOfRange(f"chunk {index} is outside the plan's {len(doc.chunks)} chunks")
     start, end = doc.chunks[index]
-    settings = encode.EncoderSettings.from_dict(doc.encoder)
+    settings = encode.EncoderSettings.from_dict(dict(doc.encoder))
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
     with Browser.launch(runtime) as browser:
         page = _open_composition(browser, plan_dir, doc.width, doc.height)
         page.warm_up(start, doc.fps)
@@ -185,9 +193,7 @@ def render_chunk(
             settings=settings,
         ) as encoder:
             for frame in range(start, end):
-                encoder.write(
-                    page.capture(frame, doc.fps, fmt=settings.capture_format, quality=settings.jpeg_quality)
-                )
+                encoder.write(page.capture(frame, doc.fps, fmt=settings.capture_format, quality=settings.jpeg_quality))
         blocked = page.blocked_urls()
         if blocked:
             raise NetworkBlocked(blocked)
@@ -197,7 +203,7 @@ def render_chunk(
         path=out_path,
         sha256=_sha256(out_path),
         frames=end - start,
-        duration_ms=round((time.monotonic() - started) * 1000),
+        duration_ms=round((end - start) * 1000 / doc.fps),
     )
 
 
@@ -213,9 +219,7 @@ def assemble(
     scratch = Path(tempfile.mkdtemp(prefix="renderzip-assemble-"))
     try:
         partial = scratch / out_path.name
-        encode.concat_chunks(
-            runtime.ffmpeg, chunk_paths, partial, audio=plan_dir / AUDIO_FILE if doc.has_audio else None
-        )
+        mux.concat_chunks(runtime.ffmpeg, chunk_paths, partial, audio=plan_dir / AUDIO_FILE if doc.has_audio else None)
         shutil.move(partial, out_path)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

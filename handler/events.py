@@ -59,7 +59,7 @@ class RenderConfig:
     format: Literal["jpeg", "png"] = "jpeg"
     jpeg_quality: int = 90
     crf: int = 18
-    preset: str = "medium"
+    preset: str = "veryfast"
 
     def to_json(self) -> Json:
         out: Json = {

@@ -33,7 +33,7 @@ class LocalRender:
 
 
 def _invoke(event: dict[str, Any]) -> dict[str, Any]:
-    from handler.app import handler  # imported in the worker process
+    from handler.app import handler  # noqa: PLC0415 - imported in the worker process
 
     result: dict[str, Any] = handler(event, None)
     return result

@@ -146,7 +146,10 @@ def verify_plan_archive(archive: Path, expected: str, runtime: Mapping[str, str]
                     document = data
                     digests.append((name, hashlib.sha256(data).hexdigest()))
                 else:
-                    digests.append((name, hashlib.file_digest(stream, "sha256").hexdigest()))
+                    digest = hashlib.sha256()
+                    while block := stream.read(1 << 20):
+                        digest.update(block)
+                    digests.append((name, digest.hexdigest()))
     except (tarfile.TarError, OSError, EOFError) as error:
         raise InvalidPlan(f"{archive.name} is not a readable plan archive: {error}") from error
     if document is None:

@@ -18,9 +18,8 @@ import pytest
 
 from bundler.cache import default_cache_root
 from bundler.progress import SilentReporter
-from tests.conftest import in_ci, require_docker
 from handler.runtime import prepare
-from tests.conftest import in_ci
+from tests.conftest import in_ci, require_docker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,6 +84,8 @@ def standin_image(docker_client: Any) -> StandinImage:
         pytest.skip(message)
     standin = ensure_standin(runtime, SilentReporter(), client=docker_client)
     return StandinImage(standin.tag, standin.image_id, runtime)
+
+
 # --- a real S3 API: moto in server mode on loopback ------------------------------------
 
 
@@ -151,6 +152,8 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     return s3_server
+
+
 @pytest.fixture(scope="session")
 def ffmpeg() -> Path:
     """The packaged ffmpeg, prepared from dist/handler.zip; the zip is built first when missing."""

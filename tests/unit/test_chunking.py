@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,7 +28,14 @@ def test_default_is_fixed_frames_per_chunk() -> None:
     assert [end - start for start, end in table] == [DEFAULT_FRAMES_PER_CHUNK, DEFAULT_FRAMES_PER_CHUNK, 1]
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [({"chunks": 0}, "Config.Chunks"), ({"frames_per_chunk": 0}, "Config.FramesPerChunk"), ({"chunks": 2, "frames_per_chunk": 2}, "Config")])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"chunks": 0}, "Config.Chunks"),
+        ({"frames_per_chunk": 0}, "Config.FramesPerChunk"),
+        ({"chunks": 2, "frames_per_chunk": 2}, "Config"),
+    ],
+)
 def test_bad_settings_name_the_field(kwargs: dict[str, int], field: str) -> None:
     with pytest.raises(InvalidEvent) as raised:
         chunk_table(10, **kwargs)
@@ -37,6 +46,6 @@ def test_bad_settings_name_the_field(kwargs: dict[str, int], field: str) -> None
 def test_chunks_tile_the_frames_in_order(total: int, n: int, by_count: bool) -> None:
     table = chunk_table(total, chunks=n) if by_count else chunk_table(total, frames_per_chunk=n)
     assert table[0][0] == 0 and table[-1][1] == total
-    for (_, end), (start, _) in zip(table, table[1:]):
+    for (_, end), (start, _) in pairwise(table):
         assert end == start
     assert all(end > start for start, end in table)

@@ -70,7 +70,7 @@ def test_plan_without_config_takes_the_defaults() -> None:
     event = parse_event(load(EVENTS / "valid" / "plan_without_config.json"), allowlist=ALLOWLIST)
     assert isinstance(event, PlanEvent)
     assert event.config == RenderConfig()
-    assert event.config.to_json() == {"Format": "jpeg", "JpegQuality": 90, "Crf": 18, "Preset": "medium"}
+    assert event.config.to_json() == {"Format": "jpeg", "JpegQuality": 90, "Crf": 18, "Preset": "veryfast"}
 
 
 def test_render_chunk_writes_beside_the_plan() -> None:

@@ -8,7 +8,13 @@ import pytest
 from handler.errors import InvalidPlan, PlanHashMismatch
 from handler.planfile import PlanDoc, compute_plan_hash, read_plan_doc, verify_plan, write_plan_doc
 
-RUNTIME = {"chromium_version": "1", "chromium_sha256": "a", "ffmpeg_version": "2", "ffmpeg_sha256": "b", "renderer_version": "0"}
+RUNTIME = {
+    "chromium_version": "1",
+    "chromium_sha256": "a",
+    "ffmpeg_version": "2",
+    "ffmpeg_sha256": "b",
+    "renderer_version": "0",
+}
 ENCODER = {"crf": 18, "preset": "veryfast"}
 
 
@@ -16,7 +22,16 @@ def _plan(root: Path) -> Path:
     (root / "project").mkdir(parents=True)
     (root / "project" / "index.html").write_text("<div data-width=2 data-height=2></div>", encoding="utf-8")
     (root / "audio.m4a").write_bytes(b"\x00sound")
-    doc = PlanDoc(width=2, height=2, fps=30, total_frames=60, chunks=((0, 30), (30, 60)), encoder=ENCODER, runtime=RUNTIME, has_audio=True)
+    doc = PlanDoc(
+        width=2,
+        height=2,
+        fps=30,
+        total_frames=60,
+        chunks=((0, 30), (30, 60)),
+        encoder=ENCODER,
+        runtime=RUNTIME,
+        has_audio=True,
+    )
     write_plan_doc(root, doc)
     return root
 
@@ -76,5 +91,5 @@ def test_links_and_missing_documents_are_refused(tmp_path: Path) -> None:
         compute_plan_hash(root, ENCODER, RUNTIME)
     shutil.rmtree(root)
     root.mkdir()
-    with pytest.raises(InvalidPlan, match="no plan.json"):
+    with pytest.raises(InvalidPlan, match=r"no plan\.json"):
         read_plan_doc(root)

@@ -1,0 +1,120 @@
+"""The Lambda entry point: ``handler.app.handler(event, context)``.
+
+One function, three roles chosen by ``Action``. Each invocation parses the
+event into a typed object, works in its own scratch directory (removed on
+exit; a warm container keeps only the prepared binaries), moves files through
+``handler.transport`` and calls the render primitives of ``handler.engine``.
+Errors leave as the classes of ``handler.errors``, whose names are the codes
+Step Functions matches on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from handler import engine
+from handler.archive import pack_tree, safe_extract
+from handler.events import (
+    AssembleEvent,
+    AssembleOutput,
+    ChunkOutput,
+    Event,
+    PlanEvent,
+    PlanOutput,
+    RenderChunkEvent,
+    parse_event,
+)
+from handler.logs import Invocation, Logger
+from handler.planfile import verify_plan_archive
+from handler.runtime import on_lambda, prepare
+from handler.transport import download, upload
+from handler.workspace import workspace
+
+LOGGER = Logger()
+
+
+def _action_of(raw: object) -> str | None:
+    action = raw.get("Action") if isinstance(raw, dict) else None
+    return action if isinstance(action, str) else None
+
+
+def handler(event: object, context: object | None) -> dict[str, Any]:
+    with LOGGER.invocation(context, _action_of(event)) as invocation:
+        parsed = parse_event(event)
+        with workspace(sweep_stale=on_lambda()) as work:
+            return _dispatch(parsed, work, invocation)
+
+
+def _dispatch(event: Event, work: Path, invocation: Invocation) -> dict[str, Any]:
+    if isinstance(event, PlanEvent):
+        return _plan(event, work, invocation)
+    if isinstance(event, RenderChunkEvent):
+        return _render_chunk(event, work, invocation)
+    return _assemble(event, work, invocation)
+
+
+def _plan(event: PlanEvent, work: Path, invocation: Invocation) -> dict[str, Any]:
+    archive = work / "project.tar.gz"
+    download(event.project_uri, archive)
+    project = work / "project"
+    safe_extract(archive, project)
+    result = engine.plan(project, work / "plan", event.config)
+    packed = work / "plan.tar.gz"
+    pack_tree(work / "plan", packed)
+    plan_uri = event.plan_uri(result.plan_hash)
+    upload(packed, plan_uri)
+    invocation.add(project_bytes=archive.stat().st_size, plan_bytes=packed.stat().st_size)
+    return PlanOutput(
+        plan_hash=result.plan_hash,
+        plan_uri=plan_uri,
+        chunk_count=result.chunk_count,
+        total_frames=result.total_frames,
+        fps=result.fps,
+        width=result.width,
+        height=result.height,
+        has_audio=result.has_audio,
+        duration_ms=result.duration_ms,
+    ).to_json()
+
+
+def _fetch_plan(plan_uri: object, plan_hash: str, work: Path) -> Path:
+    """Download the plan and check its hash twice: streamed before unpacking, then on disk by the engine."""
+    archive = work / "plan.tar.gz"
+    download(str(plan_uri), archive)
+    runtime = prepare()
+    verify_plan_archive(archive, plan_hash, runtime.identity.as_dict())
+    plan_dir = work / "plan"
+    safe_extract(archive, plan_dir)
+    return plan_dir
+
+
+def _render_chunk(event: RenderChunkEvent, work: Path, invocation: Invocation) -> dict[str, Any]:
+    plan_dir = _fetch_plan(event.plan_uri, event.plan_hash, work)
+    out = work / "chunk.mp4"
+    result = engine.render_chunk(plan_dir, event.plan_hash, event.chunk_index, out)
+    upload(out, event.chunk_uri)
+    invocation.add(chunk_bytes=out.stat().st_size, frames=result.frames)
+    return ChunkOutput.for_event(
+        event, sha256=result.sha256, frames=result.frames, duration_ms=result.duration_ms
+    ).to_json()
+
+
+def _assemble(event: AssembleEvent, work: Path, invocation: Invocation) -> dict[str, Any]:
+    plan_dir = _fetch_plan(event.plan_uri, event.plan_hash, work)
+    chunks = []
+    for index, (uri, sha256) in enumerate(zip(event.chunk_uris, event.chunk_sha256, strict=True)):
+        path = work / "chunks" / f"{index:04d}.mp4"
+        download(uri, path, sha256=sha256)
+        chunks.append(path)
+    out = work / "output.mp4"
+    result = engine.assemble(plan_dir, event.plan_hash, chunks, out)
+    upload(out, event.output_uri)
+    invocation.add(output_bytes=result.bytes, chunks=len(chunks))
+    return AssembleOutput(
+        output_uri=event.output_uri,
+        sha256=result.sha256,
+        bytes=result.bytes,
+        frames=result.frames,
+        duration_ms=result.duration_ms,
+    ).to_json()

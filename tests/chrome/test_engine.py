@@ -1,0 +1,124 @@
+"""The render primitives end to end: real Chrome, real ffmpeg, plan -> chunks -> assemble."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from handler import engine, local, media
+from handler.errors import NetworkBlocked
+from handler.events import RenderConfig
+from handler.planfile import compute_plan_hash, read_plan_doc
+from handler.runtime import Runtime
+
+from .conftest import composition
+
+pytestmark = pytest.mark.chrome
+
+
+def render(runtime: Runtime, project: Path, work: Path, config: RenderConfig) -> tuple[engine.PlanResult, Path]:
+    plan_dir = work / "plan"
+    planned = engine.plan(project, plan_dir, config, runtime)
+    chunks = []
+    for index in range(planned.chunk_count):
+        out = work / "chunks" / f"{index:04d}.mp4"
+        engine.render_chunk(plan_dir, planned.plan_hash, index, out, runtime)
+        chunks.append(out)
+    output = work / "out.mp4"
+    engine.assemble(plan_dir, planned.plan_hash, chunks, output, runtime)
+    return planned, output
+
+
+def barcodes(runtime: Runtime, video: Path) -> list[int]:
+    values = []
+    for frame in media.decode_frames(runtime.ffmpeg, video, width=320, height=64):
+        value = 0
+        for bit in range(16):
+            offset = (20 * 320 + bit * 20 + 10) * 3
+            value = (value << 1) | int(sum(frame[offset : offset + 3]) < 3 * 128)
+        values.append(value)
+    return values
+
+
+@pytest.mark.parametrize("name", ["barcode", "raf-barcode"])
+@pytest.mark.parametrize("config", [RenderConfig(chunks=1), RenderConfig(frames_per_chunk=17)], ids=["1", "4-uneven"])
+def test_every_frame_lands_once_in_order(runtime: Runtime, tmp_path: Path, name: str, config: RenderConfig) -> None:
+    planned, output = render(runtime, composition(name), tmp_path, config)
+    assert planned.total_frames == 60
+    assert planned.chunks in (((0, 60),), ((0, 17), (17, 34), (34, 51), (51, 60)))
+    assert barcodes(runtime, output) == list(range(60))
+
+
+def test_one_chunk_or_four_capture_identical_frames(runtime: Runtime, tmp_path: Path) -> None:
+    # crf 0 is lossless: equal decoded frames mean equal captured frames.
+    lossless = {"format": "png", "crf": 0}
+    _, one = render(runtime, composition("mixed"), tmp_path / "one", RenderConfig(chunks=1, **lossless))  # type: ignore[arg-type]
+    _, four = render(runtime, composition("mixed"), tmp_path / "four", RenderConfig(chunks=4, **lossless))  # type: ignore[arg-type]
+    info = media.inspect(runtime.ffmpeg, one)
+    size = {"width": info.width, "height": info.height}
+    assert list(media.decode_frames(runtime.ffmpeg, one, **size)) == list(
+        media.decode_frames(runtime.ffmpeg, four, **size)
+    )
+
+
+def test_the_same_chunk_twice_in_two_processes_gives_identical_bytes(runtime: Runtime, tmp_path: Path) -> None:
+    planned = engine.plan(composition("barcode"), tmp_path / "plan", RenderConfig(chunks=3), runtime)
+    script = (
+        "import sys; from pathlib import Path; from handler import engine;"
+        "engine.render_chunk(Path(sys.argv[1]), sys.argv[2], 1, Path(sys.argv[3]))"
+    )
+    outputs = []
+    for attempt in range(2):
+        out = tmp_path / f"attempt{attempt}.mp4"
+        subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "plan"), planned.plan_hash, str(out)],
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_audio_starts_on_time_and_lasts_as_long_as_the_video(runtime: Runtime, tmp_path: Path) -> None:
+    planned, output = render(runtime, composition("tone"), tmp_path, RenderConfig(chunks=2))
+    assert planned.has_audio
+    info = media.inspect(runtime.ffmpeg, output)
+    assert info.audio_codec == "aac" and info.sample_rate == 48000
+    assert info.audio_duration is not None and info.video_duration is not None
+    assert abs(info.audio_duration - info.video_duration) <= 1 / 30
+    onset = media.onset_time(media.audio_samples(runtime.ffmpeg, output), 48000, 0.05)
+    assert onset is not None and abs(onset - 1.0) <= 1 / 30
+
+
+def test_plan_hash_is_stable_across_directories_and_recomputable(runtime: Runtime, tmp_path: Path) -> None:
+    copies = []
+    for where in ("a", "b/deeper"):
+        project = tmp_path / where / "tone"
+        shutil.copytree(composition("tone"), project)
+        copies.append(engine.plan(project, tmp_path / where / "plan", RenderConfig(chunks=2), runtime))
+    assert copies[0].plan_hash == copies[1].plan_hash
+    plan_dir = tmp_path / "a" / "plan"
+    doc = read_plan_doc(plan_dir)
+    assert compute_plan_hash(plan_dir, doc.encoder, runtime.identity.as_dict()) == copies[0].plan_hash
+    changed = engine.plan(composition("tone"), tmp_path / "crf", RenderConfig(chunks=2, crf=30), runtime)
+    assert changed.plan_hash != copies[0].plan_hash
+
+
+def test_plan_names_urls_outside_the_composition(runtime: Runtime, tmp_path: Path) -> None:
+    with pytest.raises(NetworkBlocked) as raised:
+        engine.plan(composition("network"), tmp_path / "plan", RenderConfig(), runtime)
+    assert "http://example.invalid/x.png" in raised.value.urls
+
+
+def test_local_runner_goes_through_the_handler_and_writes_a_checked_mp4(runtime: Runtime, tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    result = local.render(examples / "css-animation", tmp_path / "out.mp4", chunks=3, workers=2)
+    info = media.inspect(runtime.ffmpeg, result.output)
+    assert (info.video_codec, info.width, info.height, info.pix_fmt) == ("h264", 1280, 720, "yuv420p")
+    assert info.fps == 30 and info.frame_count == 90
+    assert info.video_duration is not None and abs(info.video_duration - 3.0) < 1 / 30
+    assert result.assembled["Frames"] == 90 and len(result.chunks) == 3
