@@ -20,6 +20,7 @@ from handler.chunking import chunk_table
 from handler.composition import ENTRY, CompositionSpec, read_composition, total_frames
 from handler.errors import ChunkOutOfRange, InvalidComposition, InvalidPlan, NetworkBlocked
 from handler.events import RenderConfig
+from handler.page import Page
 from handler.planfile import (
     AUDIO_FILE,
     PROJECT_DIR,
@@ -28,7 +29,6 @@ from handler.planfile import (
     verify_plan,
     write_plan_doc,
 )
-from handler.page import Page
 from handler.runtime import Runtime, prepare
 
 
