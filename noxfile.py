@@ -66,6 +66,14 @@ def render(session: nox.Session) -> None:
 
 
 @nox.session
+def probe(session: nox.Session) -> None:
+    """BeginFrame probe inside the Lambda image on the built zip (`-- --image REF|standin --deadline S`)."""
+    _install_dev(session)
+    _ensure_zip(session)
+    session.run("python", "-m", "probes.probe", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+
+
+@nox.session
 def standin(session: nox.Session) -> None:
     """Build (or reuse) the stand-in Lambda image and print its tag (`-- --runtime R --rebuild`); needs root."""
     _install_dev(session)
