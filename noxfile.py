@@ -74,6 +74,14 @@ def probe(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """The performance figures as ratios measured in one run; writes dist/bench.json."""
+    _install_dev(session)
+    _ensure_zip(session)
+    session.run("python", "-m", "benchmarks", env={"PYTHONPATH": str(ROOT)})
+
+
+@nox.session
 def standin(session: nox.Session) -> None:
     """Build (or reuse) the stand-in Lambda image and print its tag (`-- --runtime R --rebuild`); needs root."""
     _install_dev(session)

@@ -1,0 +1,204 @@
+"""``nox -s bench``: the performance figures, each a ratio against a reference measured in the same run.
+
+- throughput at 1280x720 and 1920x1080: the pipeline (``render_chunk``: capture piped
+  to ffmpeg) against the capture ceiling (bare beginFrame screenshots of the same
+  page) and the encode ceiling (ffmpeg alone on the same frames);
+- parallelism: a multi-chunk local render with 2 workers against 1, and the cores
+  kept busy (from /proc/stat);
+- cold start: preparing Chromium and ffmpeg from an empty directory against
+  decoding the upstream ``chromium.br`` with Node's streaming brotli, as
+  ``@sparticuz/chromium`` does;
+- warm-cache rebuild time and the zip's sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bundler.binaries import read_package_file
+from bundler.build import BuildOptions, build
+from bundler.cache import Cache, default_cache_root
+from bundler.fetch import fetch_npm_tarball
+from bundler.lockfiles import ChromiumPin, load_artifacts_lock
+from bundler.progress import ConsoleReporter
+from handler import encode, engine, local
+from handler.browser import Browser
+from handler.events import RenderConfig
+from handler.runtime import Runtime, prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+FRAMES = 90
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>
+html, body {{ margin: 0; background: #102030; }}
+#root {{ position: relative; width: {w}px; height: {h}px; overflow: hidden; }}
+.b {{ position: absolute; width: {s}px; height: {s}px; border-radius: 20%;
+      animation: slide 3s linear infinite alternate; }}
+@keyframes slide {{ from {{ transform: translate(0, 0) rotate(0); }}
+                   to {{ transform: translate({dx}px, {dy}px) rotate(360deg); }} }}
+h1 {{ position: absolute; top: 40%; width: 100%; text-align: center; color: #fff; font: bold 64px sans-serif;
+      animation: pulse 1s ease-in-out infinite alternate; }}
+@keyframes pulse {{ from {{ opacity: 0.3; }} to {{ opacity: 1; }} }}
+</style></head><body><div id="root" data-width="{w}" data-height="{h}" data-fps="30" data-duration="3">
+{blocks}<h1>renderzip bench</h1></div></body></html>"""
+
+
+def composition(directory: Path, width: int, height: int) -> Path:
+    size = height // 6
+    blocks = "".join(
+        f'<div class="b" style="left:{i * width // 8}px;top:{(i % 3) * height // 3}px;'
+        f'background:hsl({i * 45},70%,55%);animation-delay:-{i * 0.3:.1f}s"></div>'
+        for i in range(8)
+    )
+    directory.mkdir(parents=True)
+    page = PAGE.format(w=width, h=height, s=size, dx=width // 3, dy=height // 4, blocks=blocks)
+    (directory / "index.html").write_text(page, encoding="utf-8")
+    return directory
+
+
+def busy_jiffies() -> tuple[int, int]:
+    fields = [int(v) for v in Path("/proc/stat").read_text(encoding="utf-8").splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def cores_busy(before: tuple[int, int], after: tuple[int, int]) -> float:
+    busy, total = after[0] - before[0], after[1] - before[1]
+    return (os.cpu_count() or 1) * busy / total if total else 0.0
+
+
+def throughput(runtime: Runtime, work: Path, width: int, height: int) -> dict[str, Any]:
+    project = composition(work / f"page-{width}", width, height)
+    config = RenderConfig(chunks=1)
+    settings = engine.encoder_settings(config)
+    with Browser.launch(runtime) as browser:
+        page = browser.open_page(width, height, allowed_root=project)
+        page.navigate(project / "index.html")
+        page.warm_up(0, 30)
+        started = time.monotonic()
+        frames = [page.capture(i, 30, fmt="jpeg", quality=settings.jpeg_quality) for i in range(FRAMES)]
+        capture_fps = FRAMES / (time.monotonic() - started)
+    started = time.monotonic()
+    with encode.ChunkEncoder(
+        runtime.ffmpeg,
+        work / f"encode-{width}.mp4",
+        width=width,
+        height=height,
+        fps=30,
+        frame_count=FRAMES,
+        settings=settings,
+    ) as encoder:
+        for frame in frames:
+            encoder.write(frame)
+    encode_fps = FRAMES / (time.monotonic() - started)
+    planned = engine.plan(project, work / f"plan-{width}", config, runtime)
+    started = time.monotonic()
+    engine.render_chunk(work / f"plan-{width}", planned.plan_hash, 0, work / f"chunk-{width}.mp4", runtime)
+    pipeline_fps = FRAMES / (time.monotonic() - started)
+    ceiling = min(capture_fps, encode_fps)
+    return {
+        "size": f"{width}x{height}",
+        "capture_ceiling_fps": round(capture_fps, 1),
+        "encode_ceiling_fps": round(encode_fps, 1),
+        "pipeline_fps": round(pipeline_fps, 1),
+        "pipeline_vs_lower_ceiling": round(pipeline_fps / ceiling, 3),
+    }
+
+
+def parallelism(work: Path) -> dict[str, Any]:
+    project = composition(work / "parallel", 1280, 720)
+    figures: dict[str, Any] = {}
+    for workers in (1, 2):
+        before, started = busy_jiffies(), time.monotonic()
+        with Path(os.devnull).open("w", encoding="utf-8") as quiet:
+            local.render(project, work / f"parallel-{workers}.mp4", chunks=4, workers=workers, stream=quiet)
+        figures[f"workers_{workers}"] = {
+            "wall_s": round(time.monotonic() - started, 2),
+            "cores_busy": round(cores_busy(before, busy_jiffies()), 2),
+        }
+    figures["wall_ratio_2_vs_1"] = round(figures["workers_2"]["wall_s"] / figures["workers_1"]["wall_s"], 3)
+    return figures
+
+
+def cold_start(work: Path) -> dict[str, Any]:
+    started = time.monotonic()
+    prepare(root=work / "cold-runtime")
+    ours = time.monotonic() - started
+    pin = load_artifacts_lock().chromium_for("sparticuz")
+    assert isinstance(pin, ChromiumPin)
+    tarball = fetch_npm_tarball(
+        Cache(default_cache_root()),
+        ConsoleReporter(),
+        item=pin.item,
+        package=pin.package,
+        version=pin.version,
+        integrity=pin.integrity,
+    )
+    source = work / "chromium.br"
+    source.write_bytes(read_package_file(tarball, "bin/chromium.br"))
+    script = (
+        "const fs=require('fs'),zlib=require('zlib');"
+        "fs.createReadStream(process.argv[1]).pipe(zlib.createBrotliDecompress())"
+        ".pipe(fs.createWriteStream(process.argv[2])).on('close',()=>process.exit(0));"
+    )
+    node = shutil.which("node")
+    if node is None:
+        return {"prepare_s": round(ours, 3), "upstream_s": None, "ratio": None, "note": "node is not installed"}
+    started = time.monotonic()
+    subprocess.run([node, "-e", script, str(source), str(work / "chromium")], check=True)
+    upstream = time.monotonic() - started
+    return {"prepare_s": round(ours, 3), "upstream_brotli_s": round(upstream, 3), "ratio": round(ours / upstream, 3)}
+
+
+def rebuild(work: Path) -> dict[str, Any]:
+    started = time.monotonic()
+    result = build(BuildOptions(out=work / "handler.zip"), ConsoleReporter())
+    return {
+        "warm_rebuild_s": round(time.monotonic() - started, 2),
+        "zip_bytes": result.manifest["zip"]["bytes"],
+        "unzipped_bytes": result.manifest["totals"]["unzipped_bytes"],
+    }
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="renderzip-bench-"))
+    try:
+        runtime = prepare()
+        report: dict[str, Any] = {
+            "throughput": [throughput(runtime, work, 1280, 720), throughput(runtime, work, 1920, 1080)],
+            "parallelism": parallelism(work),
+            "cold_start": cold_start(work),
+            "build": rebuild(work),
+            "cpus": os.cpu_count(),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out = ROOT / "dist" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    for row in report["throughput"]:
+        print(
+            f"{row['size']:>10}: capture {row['capture_ceiling_fps']} fps, encode {row['encode_ceiling_fps']} fps,"
+            f" pipeline {row['pipeline_fps']} fps = {row['pipeline_vs_lower_ceiling']:.0%} of the lower ceiling"
+        )
+    par = report["parallelism"]
+    print(
+        f"4 chunks at 1280x720: 1 worker {par['workers_1']['wall_s']}s ({par['workers_1']['cores_busy']} cores busy),"
+        f" 2 workers {par['workers_2']['wall_s']}s ({par['workers_2']['cores_busy']} cores busy),"
+        f" ratio {par['wall_ratio_2_vs_1']}"
+    )
+    print(f"cold start: {report['cold_start']}")
+    print(f"build: {report['build']}")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
