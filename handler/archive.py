@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from handler.digest import file_sha256
 from handler.errors import UnsafeArchive
 
 MiB = 1024 * 1024
@@ -79,7 +80,7 @@ def pack_tree(src_dir: Path, out_tar_gz: Path) -> str:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return _sha256_file(out_tar_gz)
+    return file_sha256(out_tar_gz)
 
 
 def _walk(root: Path) -> list[tuple[str, Path]]:
@@ -335,11 +336,3 @@ def _check_data_filter(member: tarfile.TarInfo, dest: Path) -> None:
         data_filter(member, str(dest))
     except tarfile.FilterError as exc:
         raise UnsafeArchive(f"member {member.name!r}: {exc}") from None
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(MiB):
-            digest.update(block)
-    return digest.hexdigest()

@@ -8,7 +8,6 @@ the caller's business (``handler.app`` on Lambda, the local runner here).
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from handler import audio, encode, mux
 from handler.browser import Browser
 from handler.chunking import chunk_table
 from handler.composition import ENTRY, CompositionSpec, read_composition, total_frames
+from handler.digest import file_sha256
 from handler.errors import ChunkOutOfRange, InvalidComposition, InvalidPlan, NetworkBlocked
 from handler.events import RenderConfig
 from handler.page import Page
@@ -67,11 +67,6 @@ def encoder_settings(config: RenderConfig) -> encode.EncoderSettings:
     return encode.EncoderSettings(
         capture_format=config.format, jpeg_quality=config.jpeg_quality, crf=config.crf, preset=config.preset
     )
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _copy_project(project_dir: Path, target: Path) -> None:
@@ -201,7 +196,7 @@ def render_chunk(
     return ChunkResult(
         index=index,
         path=out_path,
-        sha256=_sha256(out_path),
+        sha256=file_sha256(out_path),
         frames=end - start,
         duration_ms=round((end - start) * 1000 / doc.fps),
     )
@@ -225,7 +220,7 @@ def assemble(
         shutil.rmtree(scratch, ignore_errors=True)
     return AssembleResult(
         path=out_path,
-        sha256=_sha256(out_path),
+        sha256=file_sha256(out_path),
         bytes=out_path.stat().st_size,
         frames=doc.total_frames,
         duration_ms=doc.duration_ms,

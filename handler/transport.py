@@ -15,7 +15,6 @@ never a credential or a presigned URL.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import tempfile
@@ -25,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
+from handler.digest import file_sha256
 from handler.errors import IntegrityError, ObjectNotFound, RenderzipError, TransportError, TransportThrottled
 from handler.uris import AllowlistArg, Uri, check_allowed, parse_uri
 
@@ -114,14 +114,6 @@ def exists(uri: Uri | str, *, allowlist: AllowlistArg = "env", tuning: Tuning = 
     except ObjectNotFound:
         return False
     return True
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(MiB):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _checked(uri: Uri | str, allowlist: AllowlistArg) -> Uri:
