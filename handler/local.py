@@ -15,6 +15,7 @@ caller sees the same error code Step Functions would.
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -69,6 +70,12 @@ def _after(retries: tuple[Retried, ...]) -> str:
     return f" after {len(retries)} {'retry' if len(retries) == 1 else 'retries'} ({codes})"
 
 
+def _report(stream: TextIO | None, step: str, retries: tuple[Retried, ...]) -> None:
+    """Chunks report their retries on the progress bar; plan and assemble on a line of their own."""
+    if retries:
+        print(f"{step} done{_after(retries)}", file=stream or sys.stderr, flush=True)
+
+
 def _config(chunks: int | None, frames_per_chunk: int | None, overrides: dict[str, Any]) -> dict[str, Any]:
     config = dict(overrides)
     if chunks is not None:
@@ -108,6 +115,7 @@ def render(
         )
         plan = planned.result
         retried.extend(("plan", retry) for retry in planned.retries)
+        _report(stream, "plan", planned.retries)
         count = int(plan["ChunkCount"])
         bar = ProgressBar(int(plan["TotalFrames"]), f"rendering {count} chunks", stream)
         results: dict[int, dict[str, Any]] = {}
@@ -147,6 +155,7 @@ def render(
             policy,
         )
         retried.extend(("assemble", retry) for retry in assembled.retries)
+        _report(stream, "assemble", assembled.retries)
         return LocalRender(output, plan, ordered, assembled.result, time.monotonic() - started, tuple(retried))
     finally:
         shutil.rmtree(work, ignore_errors=True)
