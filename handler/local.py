@@ -114,7 +114,7 @@ def render(
             policy,
         )
         plan = planned.result
-        retried.extend(("plan", retry) for retry in planned.retries)
+        retried.extend(("plan", note) for note in planned.retries)
         _report(stream, "plan", planned.retries)
         count = int(plan["ChunkCount"])
         bar = ProgressBar(int(plan["TotalFrames"]), f"rendering {count} chunks", stream)
@@ -140,7 +140,7 @@ def render(
                     step = future.result()
                     chunk = step.result
                     results[int(chunk["ChunkIndex"])] = chunk
-                    retried.extend((f"chunk {chunk['ChunkIndex']}", retry) for retry in step.retries)
+                    retried.extend((f"chunk {chunk['ChunkIndex']}", note) for note in step.retries)
                     bar.advance(int(chunk["Frames"]), f"chunk {chunk['ChunkIndex']} done{_after(step.retries)}")
         ordered = [results[index] for index in range(count)]
         output = output.resolve()
@@ -154,7 +154,7 @@ def render(
             },
             policy,
         )
-        retried.extend(("assemble", retry) for retry in assembled.retries)
+        retried.extend(("assemble", note) for note in assembled.retries)
         _report(stream, "assemble", assembled.retries)
         return LocalRender(output, plan, ordered, assembled.result, time.monotonic() - started, tuple(retried))
     finally:
