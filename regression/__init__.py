@@ -1,0 +1,1 @@
+"""Regression suite: fixtures rendered in the Lambda image, compared with baselines."""
