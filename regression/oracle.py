@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import operator
 from collections.abc import Awaitable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -104,10 +105,9 @@ def reference_frames(
     ``data-height`` and ``data-fps``.
     """
     composition_dir = composition_dir.resolve()
-    wanted = list(frames)
-    for index in wanted:
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-            raise OracleError(composition_dir, [index], "frame indices are whole numbers from 0")
+    wanted = [_frame_index(composition_dir, index) for index in frames]
+    if not wanted:
+        return []
     if not (composition_dir / ENTRY).is_file():
         raise OracleError(composition_dir, wanted, f"no {ENTRY} in {composition_dir}")
     if width is None or height is None or fps is None:
@@ -124,6 +124,17 @@ def reference_frames(
     job = _Job(composition_dir, (width, height), float(fps), out_dir)
     asyncio.run(job.run(wanted, chrome, env))
     return [job.path(index) for index in wanted]
+
+
+def _frame_index(composition: Path, index: int) -> int:
+    """``index`` as an int (NumPy integers too); negatives, floats and booleans are refused."""
+    try:
+        number = operator.index(index)
+    except TypeError:
+        number = -1
+    if isinstance(index, bool) or number < 0:
+        raise OracleError(composition, [index], "frame indices are whole numbers from 0")
+    return number
 
 
 class _Job:

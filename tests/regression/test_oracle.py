@@ -226,6 +226,22 @@ def test_a_chromium_not_prepared_by_the_runtime_is_refused(tmp_path: Path) -> No
         reference_frames(COMPOSITIONS / "barcode", [0], chrome=stray, out_dir=tmp_path / "out")
 
 
-def test_negative_frame_indices_are_refused(oracle_runtime: Runtime, tmp_path: Path) -> None:
-    with pytest.raises(OracleError, match=r"composition barcode .*frame -1: frame indices are whole numbers"):
-        reference_frames(COMPOSITIONS / "barcode", [0, -1], chrome=oracle_runtime.chromium, out_dir=tmp_path)
+@pytest.mark.parametrize("bad", [-1, 2.5, True])
+def test_frame_indices_that_are_not_whole_numbers_from_0_are_refused(
+    oracle_runtime: Runtime, tmp_path: Path, bad: int
+) -> None:
+    with pytest.raises(OracleError, match=rf"composition barcode .*frame {bad}: frame indices are whole numbers"):
+        reference_frames(COMPOSITIONS / "barcode", [0, bad], chrome=oracle_runtime.chromium, out_dir=tmp_path)
+    assert not (tmp_path / "frame-00000.png").exists(), "refused before any frame is drawn"
+
+
+def test_numpy_frame_indices_are_accepted(oracle_runtime: Runtime, tmp_path: Path) -> None:
+    checkpoints = [int(index) for index in np.arange(3, 6)]
+    numpy_indices = list(np.arange(3, 6))  # as a caller picking checkpoints from an array would pass them
+    paths = reference_frames(
+        COMPOSITIONS / "barcode",
+        numpy_indices,  # type: ignore[arg-type]
+        chrome=oracle_runtime.chromium,
+        out_dir=tmp_path,
+    )
+    assert [read_barcode(pixels(path)) for path in paths] == checkpoints
