@@ -6,9 +6,9 @@ through the same contract (``handler/page/shim.js``: ``__renderzip.ready()``, th
 ``__renderzip.seek(i, fps)``) and takes a plain ``page.screenshot``. A baseline that was wrong
 from the start, or frames shifted in time, disagree with it.
 
-Each frame gets a freshly loaded document that starts the way a chunk does: seek, draw once uncaptured, seek
-again, capture. Frame i is then what a chunk starting at i shows, which the handler promises is
-frame i of every render, however it is split.
+Each frame gets a freshly loaded document that starts the way a chunk does: seek, draw once
+uncaptured, seek again, capture. Frame i is then what a chunk starting at i shows, which the
+handler promises is frame i of every render, however it is split.
 """
 
 from __future__ import annotations
@@ -38,14 +38,13 @@ STEP_TIMEOUT_S = 30.0  # one load, one seek or one screenshot
 CLOSE_TIMEOUT_S = 5.0
 
 # --deterministic-mode hands frame production to beginFrame, which a screenshot cannot drive. The
-# switches it implies besides that keep each drawn frame complete: every compositor stage before
-# a draw, images decoded before they are drawn, animations and scrolling on the main thread.
+# switches headless Chromium derives from it besides that keep each drawn frame complete: every
+# compositor stage before a draw, images decoded before they are drawn, animations on the main thread.
 BEGIN_FRAME_ONLY = frozenset({"--deterministic-mode"})
 COMPLETE_FRAMES = (
     "--run-all-compositor-stages-before-draw",
     "--disable-checker-imaging",
     "--disable-threaded-animation",
-    "--disable-threaded-scrolling",
     "--disable-image-animation-resync",
     "--disable-new-content-rendering-timeout",
 )
