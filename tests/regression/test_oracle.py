@@ -20,6 +20,7 @@ from PIL import Image
 
 from handler.browser import Browser
 from handler.errors import RuntimeUnavailable
+from handler.media import decode_frames
 from handler.runtime import Runtime, locate_artifact, prepare
 from regression import oracle
 from regression.oracle import OracleError, reference_frames
@@ -149,13 +150,10 @@ def test_an_encoded_render_stays_above_the_floor_and_a_shift_does_not(
         timeout=600,
     )
     assert rendered.returncode == 0, rendered.stderr[-2000:]
-    decoded = subprocess.run(
-        [str(oracle_runtime.ffmpeg), "-v", "error", "-i", str(output), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    ).stdout
-    video = np.frombuffer(decoded, dtype=np.uint8).reshape(-1, height, width, 3)
+    video = [
+        np.frombuffer(frame, dtype=np.uint8).reshape(height, width, 3)
+        for frame in decode_frames(oracle_runtime.ffmpeg, output, width=width, height=height)
+    ]
     assert len(video) == 30
     checkpoints = [0, 9, 10, 19, 20, 28]  # both sides of each chunk boundary
     paths = reference_frames(COMPOSITIONS / "mixed", checkpoints, chrome=oracle_runtime.chromium, out_dir=tmp_path)
