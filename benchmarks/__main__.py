@@ -158,15 +158,22 @@ def throughput(runtime: Runtime, work: Path, width: int, height: int) -> dict[st
 def parallelism(work: Path) -> dict[str, Any]:
     project = composition(work / "parallel", 1280, 720)
     figures: dict[str, Any] = {}
+    cores = os.cpu_count() or 1
     for workers in (1, 2):
-        before, started = busy_jiffies(), time.monotonic()
+        before, cpu, started = busy_jiffies(), own_cpu_s(), time.monotonic()
         with Path(os.devnull).open("w", encoding="utf-8") as quiet:
             local.render(project, work / f"parallel-{workers}.mp4", chunks=4, workers=workers, stream=quiet)
+        wall = time.monotonic() - started
+        cpu = own_cpu_s() - cpu  # the pool's workers and their Chrome and ffmpeg are reaped by now
         figures[f"workers_{workers}"] = {
-            "wall_s": round(time.monotonic() - started, 2),
+            "wall_s": round(wall, 2),
             "cores_busy": round(cores_busy(before, busy_jiffies()), 2),
+            "render_cpu_s": round(cpu, 2),
+            "render_cores_busy": round(cpu / wall, 2),
         }
     figures["wall_ratio_2_vs_1"] = round(figures["workers_2"]["wall_s"] / figures["workers_1"]["wall_s"], 3)
+    # The best 2 workers could do: their CPU time spread evenly over every core, nothing else running.
+    figures["cpu_bound_ratio"] = round(figures["workers_2"]["render_cpu_s"] / cores / figures["workers_1"]["wall_s"], 3)
     return figures
 
 
@@ -227,7 +234,10 @@ def print_report(report: dict[str, Any]) -> None:
         print(
             f"4 chunks at 1280x720: 1 worker {par['workers_1']['wall_s']}s"
             f" ({par['workers_1']['cores_busy']} cores busy), 2 workers {par['workers_2']['wall_s']}s"
-            f" ({par['workers_2']['cores_busy']} cores busy), ratio {par['wall_ratio_2_vs_1']}"
+            f" ({par['workers_2']['cores_busy']} cores busy), ratio {par['wall_ratio_2_vs_1']};"
+            f" the render itself kept {par['workers_1']['render_cores_busy']} vs"
+            f" {par['workers_2']['render_cores_busy']} cores busy; its CPU time allows no better than"
+            f" {par['cpu_bound_ratio']}"
         )
     if "cold_start" in report:
         print(f"cold start: {report['cold_start']}")
