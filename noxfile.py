@@ -75,10 +75,10 @@ def probe(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """The performance figures as ratios measured in one run; writes dist/bench.json."""
+    """The performance figures as ratios measured in one run (`-- --only throughput`); writes dist/bench*.json."""
     _install_dev(session)
     _ensure_zip(session)
-    session.run("python", "-m", "benchmarks", env={"PYTHONPATH": str(ROOT)})
+    session.run("python", "-m", "benchmarks", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session

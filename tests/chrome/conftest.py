@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from bundler.cache import Cache, default_cache_root
+from bundler.errors import FetchError
+from bundler.fetch import fetch_npm_tarball
+from bundler.progress import SilentReporter
 from handler.browser import Browser
 from handler.errors import RuntimeUnavailable
 from handler.runtime import Runtime, prepare
@@ -19,6 +25,10 @@ from tests.conftest import in_ci
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSITIONS = ROOT / "tests" / "compositions"
 BUILT_ZIP = ROOT / "dist" / "handler.zip"
+# GSAP for the HyperFrames-style composition: fetched with npm, checked against this integrity.
+GSAP_VERSION = "3.15.0"
+GSAP_INTEGRITY = "sha512-dMW4CWBTUK1AEEDeZc1g4xpPGIrSf9fJF960qbTZmN/QwZIWY5wgliS6JWl9/25fpTGJrMRtSjGtOmPnfjZB+A=="
+GSAP_MEMBER = "package/dist/gsap.min.js"
 
 
 def _unavailable(message: str) -> None:
@@ -56,6 +66,35 @@ def browser(runtime: Runtime) -> Iterator[Browser]:
 
 def composition(name: str) -> Path:
     return COMPOSITIONS / name
+
+
+@pytest.fixture(scope="session")
+def gsap_composition(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of tests/compositions/gsap with the pinned gsap.min.js beside its index.html."""
+    try:
+        tarball = fetch_npm_tarball(
+            Cache(default_cache_root()),
+            SilentReporter(),
+            item=f"gsap {GSAP_VERSION}",
+            package="gsap",
+            version=GSAP_VERSION,
+            integrity=GSAP_INTEGRITY,
+        )
+    except FetchError as error:
+        _unavailable(f"cannot fetch gsap {GSAP_VERSION}: {error}")
+        raise
+    project = tmp_path_factory.mktemp("compositions") / "gsap"
+    shutil.copytree(composition("gsap"), project)
+    # Only the one regular member is read, and written under a name chosen here: nothing in
+    # the archive decides where bytes land.
+    with tarfile.open(tarball, "r:gz") as archive:
+        member = archive.getmember(GSAP_MEMBER)
+        source = archive.extractfile(member) if member.isfile() else None
+        if source is None:
+            pytest.fail(f"{tarball.name}: {GSAP_MEMBER} is not a regular file")
+        with source:
+            (project / "gsap.min.js").write_bytes(source.read())
+    return project
 
 
 def decode(png: bytes) -> Image.Image:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from handler.encode import ChunkEncoder, EncoderSettings
 from handler.errors import CaptureFailed, FfmpegFailed, FrameCountMismatch
 from handler.media import decode_frames, inspect
+from tests.integration.frames import encode as encode_image
 from tests.integration.frames import frames, read_barcode
 
 pytestmark = pytest.mark.ffmpeg
@@ -92,6 +96,29 @@ def test_same_frames_give_identical_bytes_in_two_processes(ffmpeg: Path, tmp_pat
             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         )
         digests.append(hashlib.sha256(out.read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+
+
+def _noise(seed: int, capture_format: str) -> bytes:
+    """Detail in every row, so a filter that works in slices would show where they meet."""
+    pixels = np.random.default_rng(seed).integers(0, 256, size=(H, W, 3), dtype=np.uint8)
+    return encode_image(Image.fromarray(pixels, "RGB"), capture_format)
+
+
+@pytest.mark.parametrize("capture_format", ["png", "jpeg"])
+def test_bytes_do_not_depend_on_how_many_cores_ffmpeg_sees(ffmpeg: Path, tmp_path: Path, capture_format: str) -> None:
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        pytest.skip("needs at least two cores to compare against one")
+    images = [_noise(seed, capture_format) for seed in range(4)]
+    digests = []
+    try:
+        for allowed in ({cores[0]}, set(cores)):
+            os.sched_setaffinity(0, allowed)  # ffmpeg inherits it and sizes its thread pools from it
+            out = encode(ffmpeg, tmp_path / f"{len(allowed)}-cores.mp4", images, capture_format)
+            digests.append(hashlib.sha256(out.read_bytes()).hexdigest())
+    finally:
+        os.sched_setaffinity(0, cores)
     assert digests[0] == digests[1]
 
 
