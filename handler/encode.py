@@ -28,8 +28,9 @@ _PIX_FMTS = ("yuv420p",)
 _COLORS = ("bt709",)
 _PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 _DECODERS: dict[str, str] = {"jpeg": "mjpeg", "png": "png"}
-# JFIF frames are full-range BT.601 YCbCr; PNG frames are RGB, so no input matrix applies.
-_INPUT_COLOR: dict[str, str] = {"jpeg": "in_color_matrix=bt601:in_range=full:", "png": ""}
+# Every frame goes through RGB first: swscale does not apply a matrix change between two YUV
+# formats, so full-range BT.601 JPEG data scaled straight to BT.709 shifts greys and whites.
+_TO_RGB = "format=rgb24"
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,10 @@ class EncoderSettings:
 
     def output_args(self) -> list[str]:
         """Everything between the input and the output path."""
-        scale = f"scale={_INPUT_COLOR[self.capture_format]}out_color_matrix={self.color}:out_range=limited"
+        scale = f"scale=out_color_matrix={self.color}:out_range=limited"
         return [
             "-vf",
-            f"{scale},format={self.pix_fmt}",
+            f"{_TO_RGB},{scale},format={self.pix_fmt}",
             "-fps_mode",
             "passthrough",
             "-c:v",

@@ -165,3 +165,19 @@ def test_frame_of_the_wrong_size_is_refused(ffmpeg: Path, tmp_path: Path) -> Non
         ChunkEncoder(ffmpeg, tmp_path / "c.mp4", width=W, height=H, fps=30, frame_count=2, settings=settings) as enc,
     ):
         enc.write(frames(0, 1, 640, 480, "jpeg")[0])
+
+
+@pytest.mark.parametrize("capture_format", ["png", "jpeg"])
+def test_flat_colours_survive_the_encode(ffmpeg: Path, tmp_path: Path, capture_format: str) -> None:
+    # Greys and whites are where a wrong matrix or range shows first (JPEG is full-range BT.601).
+    colours = [(128, 128, 128), (255, 255, 255), (16, 16, 16), (40, 90, 200)]
+    image = Image.new("RGB", (W, H))
+    band = W // len(colours)
+    for index, colour in enumerate(colours):
+        image.paste(colour, (index * band, 0, (index + 1) * band, H))
+    data = encode_image(image, capture_format)
+    out = encode(ffmpeg, tmp_path / "flat.mp4", [data] * 3, capture_format)
+    decoded = np.frombuffer(next(decode_frames(ffmpeg, out, width=W, height=H)), np.uint8).reshape(H, W, 3)
+    for index, colour in enumerate(colours):
+        centre = decoded[H // 2, index * band + band // 2].astype(int)
+        assert np.abs(centre - np.array(colour)).max() <= 2, (colour, centre.tolist())
