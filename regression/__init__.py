@@ -1,0 +1,1 @@
+"""The regression suite: fixtures rendered in the Lambda image, compared with baselines and an independent oracle."""
