@@ -126,7 +126,9 @@ def run(argv: Sequence[str] | None = None) -> Outcome:
                 print(f"FAIL {line}")
         if not oracle.available:
             print(f"oracle: unavailable: {oracle.unavailable}")
-        print(f"whole suite {report['seconds']:.1f}s (rendering {render_seconds:.1f}s); report: {html_path}, {json_path}")
+        print(
+            f"whole suite {report['seconds']:.1f}s (rendering {render_seconds:.1f}s); report: {html_path}, {json_path}"
+        )
         return Outcome(0 if report["ok"] else 1, out_dir, work)
     except (RegressionError, BundlerError, ProbeError, RenderzipError) as error:
         sys.stderr.write(f"ERROR {error}\n")

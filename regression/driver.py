@@ -105,7 +105,7 @@ def render(job: dict[str, Any]) -> dict[str, Any]:
             "Action": "assemble",
             "PlanUri": plan["PlanUri"],
             "PlanHash": plan["PlanHash"],
-            "ChunkUris": chunk_uris if not chunks else chunks,
+            "ChunkUris": chunks or chunk_uris,
             "OutputUri": output.as_uri(),
         }
     )

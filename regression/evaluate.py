@@ -35,9 +35,7 @@ def _save(frame: Frame, report_dir: Path, relative: str) -> str:
     return relative
 
 
-def _run_oracle(
-    fixture: Fixture, oracle: Oracle, chrome: Path, work: Path
-) -> tuple[dict[int, Frame] | None, str]:
+def _run_oracle(fixture: Fixture, oracle: Oracle, chrome: Path, work: Path) -> tuple[dict[int, Frame] | None, str]:
     if oracle.render is None:
         return None, f"unavailable: {oracle.unavailable}"
     try:
@@ -79,7 +77,16 @@ def evaluate(
         render_seconds=render_seconds,
     )
     try:
-        _compare(fixture, output, ffmpeg, report_dir, oracle, chrome, plan, result)
+        _compare(
+            fixture,
+            output,
+            ffmpeg=ffmpeg,
+            report_dir=report_dir,
+            oracle=oracle,
+            chrome=chrome,
+            plan=plan,
+            result=result,
+        )
     except RegressionError as error:
         result.error = f"{fixture.name}: {error}"
     result.compare_seconds = time.monotonic() - started
@@ -89,6 +96,7 @@ def evaluate(
 def _compare(
     fixture: Fixture,
     output: Path,
+    *,
     ffmpeg: Path,
     report_dir: Path,
     oracle: Oracle,
@@ -126,7 +134,15 @@ def _compare(
                 f"{fixture.name}: frame {frame}: no baseline {baseline_path.name} (run --update-baselines)"
             )
         if references is not None:
-            _oracle_checkpoint(fixture, checkpoint, references[frame], actual[frame], baseline, report_dir, result)
+            _oracle_checkpoint(
+                fixture,
+                checkpoint,
+                reference=references[frame],
+                actual=actual[frame],
+                baseline=baseline,
+                report_dir=report_dir,
+                result=result,
+            )
         result.checkpoints.append(checkpoint)
     if len(under) > fixture.allowed_failures:
         result.failures += [
@@ -144,6 +160,7 @@ def _compare(
 def _oracle_checkpoint(
     fixture: Fixture,
     checkpoint: CheckpointResult,
+    *,
     reference: Frame,
     actual: Frame,
     baseline: Frame | None,

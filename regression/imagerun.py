@@ -77,7 +77,9 @@ def pack_project(composition: Path, inputs: Path, name: str) -> str:
     return str(INPUT_ROOT / archive.name)
 
 
-def run_jobs(context: ImageContext, inputs: Path, jobs: Sequence[dict[str, Any]], *, verbose: bool = False) -> list[dict[str, Any]]:
+def run_jobs(
+    context: ImageContext, inputs: Path, jobs: Sequence[dict[str, Any]], *, verbose: bool = False
+) -> list[dict[str, Any]]:
     """Run the driver on ``jobs`` in one container; returns one record per job, in order."""
     (inputs / "jobs.json").write_text(json.dumps(list(jobs), indent=1), encoding="utf-8")
     for path in [inputs, *inputs.iterdir()]:

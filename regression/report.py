@@ -58,7 +58,9 @@ class ReportJson(TypedDict):
     fixtures: list[FixtureJson]
 
 
-def to_json(results: Sequence[FixtureResult], *, image: str, zip_sha256: str, seconds: float, render_seconds: float) -> ReportJson:
+def to_json(
+    results: Sequence[FixtureResult], *, image: str, zip_sha256: str, seconds: float, render_seconds: float
+) -> ReportJson:
     return {
         "ok": all(r.ok for r in results),
         "image": image,
@@ -189,10 +191,7 @@ def _fixture_section(result: FixtureResult) -> str:
     rule = f"at least {result.min_psnr_required:g} dB against the baseline"
     if result.allowed_failures:
         rule += f", {result.allowed_failures} checkpoint(s) may fall under"
-    parts.append(
-        f'<p class="meta">{rule}; oracle {escape(result.oracle)}'
-        f" (floor {result.oracle_floor:g} dB)</p>"
-    )
+    parts.append(f'<p class="meta">{rule}; oracle {escape(result.oracle)} (floor {result.oracle_floor:g} dB)</p>')
     problems = ([result.error] if result.error else []) + result.failures
     if problems:
         parts.append('<ul class="failures">' + "".join(f"<li>{escape(p)}</li>" for p in problems) + "</ul>")

@@ -96,7 +96,9 @@ def check_audio(ffmpeg: Path, video: Path, spec: AudioSpec, *, duration: float, 
             )
         )
     if not baseline.is_file():
-        checks.append(AudioCheck("correlation", None, spec.min_correlation, False, f"no baseline audio {baseline.name}"))
+        checks.append(
+            AudioCheck("correlation", None, spec.min_correlation, False, f"no baseline audio {baseline.name}")
+        )
         return checks
     actual = pcm(audio_samples(ffmpeg, video, rate=BASELINE_RATE))
     value = correlation(actual, read_wav(baseline))

@@ -53,7 +53,9 @@ class Rendered:
         return [context.host_path(path) for path in self.record.get("chunk_paths", [])]
 
 
-def render_job(fixture: Fixture, context: ImageContext, inputs: Path, *, name: str | None = None, workers: int) -> dict[str, Any]:
+def render_job(
+    fixture: Fixture, context: ImageContext, inputs: Path, *, name: str | None = None, workers: int
+) -> dict[str, Any]:
     label = name or fixture.name
     return {
         "kind": "render",

@@ -13,8 +13,8 @@ import contextlib
 import io
 import json
 import re
-import sys
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,9 @@ def suite_run(
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else {}
     context = ImageContext(standin_image.tag, work / "task", work / "out", standin_image.runtime)
     rendered = {
-        name: Rendered(fixture, context.out_dir / name, json.loads((context.out_dir / name / "render.host.json").read_text()))
+        name: Rendered(
+            fixture, context.out_dir / name, json.loads((context.out_dir / name / "render.host.json").read_text())
+        )
         for name, fixture in fixtures.items()
         if (context.out_dir / name / "render.host.json").is_file()
     }
@@ -126,7 +128,9 @@ def fault_renders(
     inputs = fresh_dir(context.out_dir.parent / "fault-inputs")
     faults = context.out_dir / "faults"
     chunk_uris = [Path(path).as_uri() for path in barcode.record["chunk_paths"]]
-    dropped_dir = _without_second_clip(fixtures["audio"].composition, tmp_path_factory.mktemp("dropped") / "composition")
+    dropped_dir = _without_second_clip(
+        fixtures["audio"].composition, tmp_path_factory.mktemp("dropped") / "composition"
+    )
     dropped = {
         "kind": "render",
         "name": "audio-dropped-clip",
@@ -137,7 +141,7 @@ def fault_renders(
     }
     again = render_job(fixtures[DETERMINISM_FIXTURE], context, inputs, name=f"{DETERMINISM_FIXTURE}-again", workers=2)
     again["out"] = context.container_path(faults / f"{DETERMINISM_FIXTURE}-again")
-    jobs = [
+    jobs: list[dict[str, Any]] = [
         {
             "kind": "assemble",
             "name": "barcode-permuted",

@@ -32,7 +32,20 @@ checkpoints = [0, 15, 29]
 
 def _ffmpeg_psnr(ffmpeg: Path, a: Path, b: Path) -> float:
     result = subprocess.run(
-        [str(ffmpeg), "-hide_banner", "-nostdin", "-i", str(a), "-i", str(b), "-lavfi", "[0:v][1:v]psnr", "-f", "null", "-"],
+        [
+            str(ffmpeg),
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(a),
+            "-i",
+            str(b),
+            "-lavfi",
+            "[0:v][1:v]psnr",
+            "-f",
+            "null",
+            "-",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -155,7 +168,9 @@ def test_fixture_errors_name_the_fixture_and_the_key(tmp_path: Path, change: tup
         load_fixture(_fixture_dir(tmp_path, FIXTURE_TOML.replace(*change)))
 
 
-def test_unknown_fixture_is_an_error_before_anything_renders(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_unknown_fixture_is_an_error_before_anything_renders(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     assert cli.main(["--fixture", "no-such-thing", "--out", str(tmp_path / "out"), "--oracle", "off"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ERROR fixture no-such-thing: no such fixture under ")

@@ -41,7 +41,9 @@ EXPECTED_FIXTURES = {
 }
 
 
-def _evaluate(fixture: Fixture, video: Path, runtime: Runtime, report_dir: Path, oracle: Oracle = NO_ORACLE) -> FixtureResult:
+def _evaluate(
+    fixture: Fixture, video: Path, runtime: Runtime, report_dir: Path, oracle: Oracle = NO_ORACLE
+) -> FixtureResult:
     chrome = runtime.chromium if oracle.available else None
     return evaluate(fixture, video, ffmpeg=runtime.ffmpeg, report_dir=report_dir, oracle=oracle, chrome=chrome)
 
@@ -80,7 +82,19 @@ def test_suite_passes_in_the_standin_image(suite_run: SuiteRun) -> None:
 
 def test_terminal_summary_lists_every_fixture_with_its_time(suite_run: SuiteRun) -> None:
     lines = suite_run.stdout.splitlines()
-    assert lines[0].split() == ["fixture", "result", "render", "s", "compare", "s", "min", "PSNR", "dB", "oracle", "failing"]
+    assert lines[0].split() == [
+        "fixture",
+        "result",
+        "render",
+        "s",
+        "compare",
+        "s",
+        "min",
+        "PSNR",
+        "dB",
+        "oracle",
+        "failing",
+    ]
     rows = {line.split()[0]: line.split() for line in lines[2 : 2 + len(EXPECTED_FIXTURES)]}
     assert set(rows) == EXPECTED_FIXTURES
     assert all(row[1] == "PASS" and float(row[2]) > 0 for row in rows.values()), rows
@@ -95,7 +109,11 @@ def test_every_fixture_renders_in_at_least_three_chunks(suite_run: SuiteRun) -> 
 
 
 def test_two_renders_give_identical_psnr_figures(
-    suite_run: SuiteRun, fault_renders: FaultRenders, fixtures: dict[str, Fixture], host_runtime: Runtime, tmp_path: Path
+    suite_run: SuiteRun,
+    fault_renders: FaultRenders,
+    fixtures: dict[str, Fixture],
+    host_runtime: Runtime,
+    tmp_path: Path,
 ) -> None:
     fixture = fixtures[DETERMINISM_FIXTURE]
     again = _evaluate(fixture, fault_renders.again.output, host_runtime, tmp_path)
@@ -103,9 +121,10 @@ def test_two_renders_give_identical_psnr_figures(
     assert [c["psnr"] for c in first["checkpoints"]] == [
         "inf" if c.psnr is not None and math.isinf(c.psnr) else c.psnr for c in again.checkpoints
     ]
-    assert fault_renders.again.record["assembled"]["Sha256"] == suite_run.rendered[DETERMINISM_FIXTURE].record[
-        "assembled"
-    ]["Sha256"]
+    assert (
+        fault_renders.again.record["assembled"]["Sha256"]
+        == suite_run.rendered[DETERMINISM_FIXTURE].record["assembled"]["Sha256"]
+    )
 
 
 # --- faults ----------------------------------------------------------------------------
