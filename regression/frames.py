@@ -57,10 +57,10 @@ def write_png(frame: Frame, path: Path, *, small: bool = False) -> None:
 
 
 def heatmap(a: Frame, b: Frame, gain: int = HEATMAP_GAIN) -> Frame:
-    """The largest per-channel difference, amplified, over a dimmed grey copy of ``b``: black, red, yellow, white."""
+    """The largest per-channel difference, amplified: red, yellow, then white; a dimmed grey ``b`` where equal."""
     difference = np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2).astype(np.float64)
     heat = np.clip(difference * gain / 255.0, 0.0, 1.0)
-    grey = b.astype(np.float64).mean(axis=2) * 0.25
+    grey = 40.0 + b.astype(np.float64).mean(axis=2) * 0.3  # context: the baseline, dimmed, never black
     red = np.clip(heat * 3.0, 0.0, 1.0)
     green = np.clip(heat * 3.0 - 1.0, 0.0, 1.0)
     blue = np.clip(heat * 3.0 - 2.0, 0.0, 1.0)

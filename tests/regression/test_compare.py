@@ -95,7 +95,7 @@ def test_heatmap_is_grey_where_equal_and_hot_where_different() -> None:
     other[0, 0] = [200, 200, 100]  # a large difference: white-hot
     other[1, 1] = [210, 200, 200]  # a small one: red
     heat = heatmap(other, base)
-    assert tuple(heat[3, 3]) == (50, 50, 50)
+    assert tuple(heat[3, 3]) == (100, 100, 100)
     assert tuple(heat[0, 0]) == (255, 255, 255)
     assert heat[1, 1][0] > 0 and heat[1, 1][2] == 0
 
