@@ -31,7 +31,7 @@ from regression.errors import RegressionError
 from regression.fixtures import FIXTURES_DIR, discover
 from regression.imagerun import ImageContext, fresh_dir, prepare_task_dir, writable_output
 from regression.reference import Oracle, load_oracle
-from regression.report import summary_table, to_json, write_reports
+from regression.report import clear_report, summary_table, to_json, write_reports
 from regression.suite import DEFAULT_WORKERS, Rendered, compare_all, render_fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +108,7 @@ def run(argv: Sequence[str] | None = None) -> Outcome:
         if args.update_baselines:
             return Outcome(_update(rendered, runtime.ffmpeg), out_dir, work)
         reporter.step(f"comparing with the baselines{' and the oracle' if oracle.available else ''}")
-        fresh_dir(out_dir)
+        clear_report(out_dir, [fixture.name for fixture in fixtures])
         results = compare_all(
             rendered, ffmpeg=runtime.ffmpeg, chrome=runtime.chromium, report_dir=out_dir, oracle=oracle
         )

@@ -146,9 +146,12 @@ def assemble(job: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     sys.path.insert(0, os.environ.get("LAMBDA_TASK_ROOT", "/var/task"))
     os.environ.setdefault("RENDERZIP_RUNTIME_DIR", RUNTIME_DIR)
-    os.umask(0o022)
-    _scratch("main")
     jobs = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    # A world-writable output mount means the host user is not root: leave files it can remove.
+    outputs = {Path(job.get("out") or job["output"]).parents[0] for job in jobs}
+    shared = any(path.exists() and path.stat().st_mode & 0o002 for path in outputs)
+    os.umask(0o000 if shared else 0o022)
+    _scratch("main")
     results: list[dict[str, Any]] = []
     ok = True
     began = time.monotonic()

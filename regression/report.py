@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from html import escape
@@ -115,6 +116,14 @@ def _atomic_write(path: Path, text: str) -> None:
         handle.write(text)
     Path(name).chmod(0o644)
     Path(name).replace(path)
+
+
+def clear_report(out_dir: Path, fixture_names: Sequence[str]) -> None:
+    """Remove what an earlier report wrote there, and nothing else (``--out`` may be any directory)."""
+    for name in ("report.json", "report.html"):
+        (out_dir / name).unlink(missing_ok=True)
+    for name in fixture_names:
+        shutil.rmtree(out_dir / name, ignore_errors=True)
 
 
 def write_reports(report: ReportJson, results: Sequence[FixtureResult], out_dir: Path) -> tuple[Path, Path]:

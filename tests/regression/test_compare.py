@@ -131,6 +131,16 @@ def test_committed_fixtures_load_and_have_every_baseline() -> None:
     assert any(f.audio is not None and len(f.audio.onsets) >= 3 for f in fixtures)
 
 
+def test_every_fixture_moves_across_its_chunk_seams() -> None:
+    """A seam that repeats or freezes a frame must show: the frames either side of it differ."""
+    for fixture in discover():
+        seams = [fixture.total_frames * i // fixture.chunks for i in range(1, fixture.chunks)]
+        for seam in seams:
+            assert {seam - 1, seam} <= set(fixture.checkpoints), (fixture.name, seam)
+            before, after = read_png(fixture.baseline_frame(seam - 1)), read_png(fixture.baseline_frame(seam))
+            assert psnr(before, after) < 60, (fixture.name, seam)
+
+
 def test_committed_baselines_stay_small() -> None:
     sizes = {p.parent.parent.name: 0 for p in FIXTURES_DIR.glob("*/baseline/*")}
     for path in FIXTURES_DIR.glob("*/baseline/*"):
