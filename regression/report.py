@@ -44,6 +44,7 @@ class FixtureJson(TypedDict):
     allowed_failures: int
     oracle: str
     oracle_floor: float
+    min_oracle_psnr: float | str | None
     checkpoints: list[CheckpointJson]
     audio: list[AudioJson]
     failures: list[str]
@@ -80,6 +81,7 @@ def to_json(
                 "allowed_failures": r.allowed_failures,
                 "oracle": r.oracle,
                 "oracle_floor": r.oracle_floor,
+                "min_oracle_psnr": psnr_json(r.min_oracle_psnr),
                 "checkpoints": [
                     {
                         "frame": c.frame,
@@ -138,7 +140,7 @@ def write_reports(report: ReportJson, results: Sequence[FixtureResult], out_dir:
 
 
 def summary_table(results: Sequence[FixtureResult]) -> str:
-    rows = [("fixture", "result", "render s", "compare s", "min PSNR dB", "oracle", "failing")]
+    rows = [("fixture", "result", "render s", "compare s", "min PSNR dB", "oracle dB", "failing")]
     for r in results:
         rows.append(
             (
@@ -147,12 +149,12 @@ def summary_table(results: Sequence[FixtureResult]) -> str:
                 "-" if r.render_seconds is None else f"{r.render_seconds:.1f}",
                 f"{r.compare_seconds:.1f}",
                 format_psnr(r.min_psnr),
-                r.oracle.split(":")[0],
+                r.oracle_summary,
                 ", ".join(str(f) for f in r.failing_frames) or ("audio" if r.failures else "-"),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    right = {2, 3, 4}
+    right = {2, 3, 4, 5}
     lines = [
         "  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
         for row in rows
@@ -238,7 +240,7 @@ def render_html(report: ReportJson, results: Sequence[FixtureResult]) -> str:
         f'<tr><td><a href="#{escape(r.name)}">{escape(r.name)}</a></td><td>{_status(r.ok)}</td>'
         f'<td class="num">{"-" if r.render_seconds is None else f"{r.render_seconds:.1f}"}</td>'
         f'<td class="num">{format_psnr(r.min_psnr)}</td>'
-        f"<td>{escape(r.oracle.split(':')[0])}</td>"
+        f'<td class="num">{escape(r.oracle_summary)}</td>'
         f"<td>{escape(', '.join(str(f) for f in r.failing_frames) or '-')}</td></tr>"
         for r in results
     )
@@ -248,7 +250,7 @@ def render_html(report: ReportJson, results: Sequence[FixtureResult]) -> str:
         f" zip sha256 {escape(report['zip_sha256'][:16])}; whole suite {report['seconds']:.1f} s,"
         f" rendering {report['render_seconds']:.1f} s</p>",
         "<table><tr><th>fixture</th><th>result</th><th>render s</th><th>min PSNR dB</th>"
-        f"<th>oracle</th><th>failing frames</th></tr>{summary_rows}</table>",
+        f"<th>min oracle dB</th><th>failing frames</th></tr>{summary_rows}</table>",
         *(_fixture_section(r) for r in results),
     ]
     return (

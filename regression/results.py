@@ -51,6 +51,19 @@ class FixtureResult:
         return min(values) if values else None
 
     @property
+    def min_oracle_psnr(self) -> float | None:
+        """The lowest PSNR of the output or the baseline against the oracle's reference frames."""
+        values = [v for c in self.checkpoints for v in (c.oracle_actual, c.oracle_baseline) if v is not None]
+        return min(values) if values else None
+
+    @property
+    def oracle_summary(self) -> str:
+        """The lowest oracle PSNR when it ran, else the first word of why not (``unavailable``, ``failed``)."""
+        if self.oracle == "ran" and self.min_oracle_psnr is not None:
+            return f"{self.min_oracle_psnr:.2f}" if not math.isinf(self.min_oracle_psnr) else "inf"
+        return self.oracle.split(":")[0]
+
+    @property
     def failing_frames(self) -> list[int]:
         return [c.frame for c in self.checkpoints if not c.ok or c.oracle_ok is False]
 

@@ -204,7 +204,7 @@ def test_summary_table_has_one_row_per_fixture() -> None:
     lines = summary_table(_results()).splitlines()
     assert lines[0].split()[:3] == ["fixture", "result", "render"]
     assert lines[2].split() == ["alpha", "PASS", "3.2", "0.0", "45.50", "not", "run", "-"]
-    assert lines[3].split() == ["beta", "FAIL", "4.0", "0.0", "12.25", "ran", "0"]
+    assert lines[3].split() == ["beta", "FAIL", "4.0", "0.0", "12.25", "11.00", "0"]
 
 
 def test_report_json_and_html(tmp_path: Path) -> None:
