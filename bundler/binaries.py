@@ -164,6 +164,19 @@ def write_frames_index(workdir: Path, name: str, frames: Frames) -> None:
     (workdir / f"{name}.frames.json").write_text(json.dumps(frames), encoding="utf-8")
 
 
+def stage_chromium_file(workdir: Path, shipped: str, data: bytes, reporter: Reporter, *, binary: str) -> None:
+    """The binary goes in as zstd frames with their index; every other file as it is, under files/."""
+    if shipped == binary:
+        frames = compress_frames(
+            data, workdir / "chromium.zst", lambda d, t: reporter.progress("compress chromium", d, t)
+        )
+        write_frames_index(workdir, "chromium", frames)
+        return
+    out = workdir / "files" / shipped
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+
+
 def _read_frames_index(directory: Path, name: str) -> Frames:
     return [(int(a), int(b)) for a, b in json.loads((directory / f"{name}.frames.json").read_text(encoding="utf-8"))]
 
@@ -186,15 +199,7 @@ def prepare_chromium(cache: Cache, reporter: Reporter, pin: ChromiumPin, tarball
             raise LockfileError(f"{pin.item}: {shipped} is in the package but not in the lock")
         _verified(pin.item, shipped, data, pin.contents[shipped])
         seen.add(shipped)
-        if shipped == "chromium":
-            frames = compress_frames(
-                data, workdir / "chromium.zst", lambda d, t: reporter.progress("compress chromium", d, t)
-            )
-            write_frames_index(workdir, "chromium", frames)
-            continue
-        out = workdir / "files" / shipped
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        stage_chromium_file(workdir, shipped, data, reporter, binary="chromium")
     missing = sorted(set(pin.contents) - seen)
     if missing:
         raise LockfileError(f"{pin.item}: the lock pins files the package lacks: {', '.join(missing)}")

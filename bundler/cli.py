@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from bundler import lock
 from bundler.build import PROJECT_ROOT, BuildOptions, build
 from bundler.cache import Cache, default_cache_root
+from bundler.cli_errors import run_command
 from bundler.errors import BundlerError
 from bundler.lockdiff import run_lock_diff
 from bundler.lockfiles import CHROME_SOURCES, LOCK_DIR
@@ -20,7 +20,6 @@ from bundler.targets import DEFAULT_ARCH, DEFAULT_RUNTIME, Target
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a check ran and failed (gate exceeded, drift found)
-EXIT_ERROR = 2  # the command could not do its work (bad hash, missing lock, bad arguments)
 
 DEFAULT_ZIP = PROJECT_ROOT / "dist" / "handler.zip"
 
@@ -131,16 +130,4 @@ def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     reporter = ConsoleReporter()
-    try:
-        return _run(args, reporter)
-    except BundlerError as error:
-        sys.stderr.write(f"ERROR {error}\n")
-        if error.hint:
-            sys.stderr.write(f"hint: {error.hint}\n")
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return 130
-    except Exception:
-        traceback.print_exc()
-        return EXIT_ERROR
+    return run_command(lambda: _run(args, reporter), (BundlerError,))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from bundler.binaries import ZSTD_LEVEL, ZSTD_WINDOW_LOG, compress_frames, derivation_key, write_frames_index
+from bundler.binaries import ZSTD_LEVEL, ZSTD_WINDOW_LOG, derivation_key, stage_chromium_file
 from bundler.cache import Cache
 from bundler.deb import DebContents, read_deb
 from bundler.errors import HashMismatch, LockfileError
@@ -73,15 +73,7 @@ def prepare_headless_shell(cache: Cache, reporter: Reporter, pin: HeadlessShellP
             raise HashMismatch(
                 f"{pin.item} file {shipped} ({pin.origins[shipped]})", "sha256", pin.contents[shipped], actual
             )
-        if shipped == BINARY:
-            frames = compress_frames(
-                data, workdir / "chromium.zst", lambda d, t: reporter.progress("compress chromium", d, t)
-            )
-            write_frames_index(workdir, "chromium", frames)
-            continue
-        out = workdir / "files" / shipped
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        stage_chromium_file(workdir, shipped, data, reporter, binary=BINARY)
     if BINARY not in pin.contents:
         raise LockfileError(f"{pin.item}: the lock takes no `chromium` binary")
     return cache.commit_derived(key, workdir)

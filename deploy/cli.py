@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deploy.aws import make_session
 from deploy.errors import DeployError
 from deploy.progress import Progress
-from deploy.retry import RetryPolicy
+from deploy.retry import DEFAULT_POLICY
 from deploy.statemachine import DEFAULT_MAX_CONCURRENCY, MAX_CONCURRENCY, definition
 from deploy.template import TEMPLATE_JSON, template_text
 
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "render":
             return _render(args)
         if args.command == "statemachine":
-            machine = definition(args.function_arn, max_concurrency=args.max_concurrency, retry=RetryPolicy())
+            machine = definition(args.function_arn, max_concurrency=args.max_concurrency, retry=DEFAULT_POLICY)
             print(json.dumps(machine, indent=2))
             return 0
         args.output.write_text(template_text(), encoding="utf-8")

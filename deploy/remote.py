@@ -30,7 +30,7 @@ from deploy.aws import StackOutputs, make_session
 from deploy.errors import DeployError, RemoteRenderFailed
 from deploy.packing import Packer, default_packer
 from deploy.progress import Progress, ProgressReader
-from deploy.retry import RetryPolicy
+from deploy.retry import DEFAULT_POLICY, RetryPolicy
 from deploy.template import RENDER_PREFIX
 from handler.chunking import chunk_table
 from handler.composition import read_composition, total_frames
@@ -113,7 +113,7 @@ def submit(
             execution_input,
             chunks=count_chunks(project_dir, settings),
             max_concurrency=target.max_concurrency,
-            retry=retry or RetryPolicy(),
+            retry=retry or DEFAULT_POLICY,
         )
         s3 = session.client("s3")
         s3.upload_file(

@@ -13,16 +13,17 @@ placed at ``$.Plan``, together with the chunk indexes ``0..ChunkCount-1``
 (under 200 bytes each), which ``assemble`` receives as ``ChunkUris``. The
 execution's output is the assemble result.
 
-Every Task retries by `deploy.retry.RetryPolicy`; anything else (a permanent
-code, retries used up, a Lambda timeout) is caught and ends in the ``Failed``
-state, which carries the error name and cause.
+Every Task retries by `handler.retry.RetryPolicy`, the policy the local
+runner applies too; anything else (a permanent code, retries used up, a
+Lambda timeout) is caught and ends in the ``Failed`` state, which carries the
+error name and cause.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from deploy.retry import RetryPolicy
+from deploy.retry import RetryPolicy, asl_retry
 
 INVOKE = "arn:aws:states:::lambda:invoke"
 TASK_TIMEOUT_SECONDS = 960
@@ -46,7 +47,7 @@ def _task(function_arn: str, payload: dict[str, Any], retry: RetryPolicy, **rest
         "Resource": INVOKE,
         "Parameters": {"FunctionName": function_arn, "Payload": payload},
         "TimeoutSeconds": TASK_TIMEOUT_SECONDS,
-        "Retry": retry.asl_retry(),
+        "Retry": asl_retry(retry),
         **rest,
     }
 

@@ -18,7 +18,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from deploy.retry import RetryPolicy
+from deploy.retry import DEFAULT_POLICY, RetryPolicy
 from deploy.statemachine import DEFAULT_MAX_CONCURRENCY, definition
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,7 +239,7 @@ def template(*, max_concurrency: int = DEFAULT_MAX_CONCURRENCY, retry: RetryPoli
             "FunctionRole": _function_role(),
             "RenderFunction": _function(runtime),
             "StateMachineRole": _state_machine_role(),
-            "RenderStateMachine": _state_machine(max_concurrency, retry or RetryPolicy()),
+            "RenderStateMachine": _state_machine(max_concurrency, retry or DEFAULT_POLICY),
         },
         "Outputs": {
             "BucketName": {"Description": "Render bucket", "Value": {"Ref": "RenderBucket"}},

@@ -1,12 +1,14 @@
-"""``python -m handler render DIR -o out.mp4``: render a composition on this machine."""
+"""``python -m handler render DIR -o out.mp4``: render a composition on this machine, or on AWS with ``--remote``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from handler.errors import RenderzipError
 
@@ -20,22 +22,67 @@ def _parser() -> argparse.ArgumentParser:
     split = render.add_mutually_exclusive_group()
     split.add_argument("--chunks", type=int, help="number of chunks (default: one per 120 frames)")
     split.add_argument("--frames-per-chunk", type=int)
-    render.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel chunk renders")
+    render.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel chunk renders (local)")
     render.add_argument("--format", choices=["jpeg", "png"], help="capture format")
     render.add_argument("--crf", type=int, help="x264 constant rate factor")
     render.add_argument("--preset", help="x264 preset")
+    remote = render.add_argument_group("on AWS (needs a checkout with deploy/ and boto3, not the Lambda zip)")
+    remote.add_argument("--remote", metavar="STACK", help="render on this stack's state machine instead")
+    remote.add_argument("--region", help="the stack's region")
+    remote.add_argument("--poll-seconds", type=float, default=5.0, help="how often to read the progress")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    from handler import local  # noqa: PLC0415 - keeps --help fast
-
-    config = {
+def _encoder_config(args: argparse.Namespace) -> dict[str, Any]:
+    return {
         key: value
         for key, value in (("Format", args.format), ("Crf", args.crf), ("Preset", args.preset))
         if value is not None
     }
+
+
+def _remote(args: argparse.Namespace) -> int:
+    """The same command as ``python -m deploy render``: one implementation of remote renders."""
+    try:
+        from deploy.cli import main as deploy_main  # noqa: PLC0415 - deploy/ is not shipped in the zip
+    except ImportError as error:
+        print(f"ERROR --remote cannot import the deploy package: {error}", file=sys.stderr)
+        print(
+            "hint: remote renders start from a checkout of renderzip with the dev lock installed, not from the zip",
+            file=sys.stderr,
+        )
+        return 1
+    config = _encoder_config(args)
+    if args.chunks is not None:
+        config["Chunks"] = args.chunks
+    if args.frames_per_chunk is not None:
+        config["FramesPerChunk"] = args.frames_per_chunk
+    argv = [
+        "render",
+        str(args.project),
+        "--output",
+        str(args.output),
+        "--stack",
+        args.remote,
+        "--config",
+        json.dumps(config),
+        "--poll-seconds",
+        str(args.poll_seconds),
+    ]
+    if args.region:
+        argv += ["--region", args.region]
+    return deploy_main(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.remote is not None:
+        return _remote(args)
+    if args.region is not None:
+        print("ERROR --region needs --remote STACK", file=sys.stderr)
+        return 2
+    from handler import local  # noqa: PLC0415 - keeps --help fast
+
     try:
         result = local.render(
             args.project,
@@ -43,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             chunks=args.chunks,
             frames_per_chunk=args.frames_per_chunk,
             workers=args.workers,
-            config=config,
+            config=_encoder_config(args),
         )
     except RenderzipError as error:
         print(f"ERROR {error.code}: {error}", file=sys.stderr)

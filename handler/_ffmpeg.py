@@ -40,6 +40,16 @@ def run(argv: Sequence[str], *, what: str, timeout: float | None = None) -> subp
     return result
 
 
+def write_mp4(ffmpeg: Path, args: Sequence[str], out: Path, *, what: str) -> None:
+    """Run ffmpeg with ``args`` into the MP4 ``out``, bit-exact; a failed run leaves no partial file."""
+    argv = command(ffmpeg, *args, *BITEXACT_OUTPUT, "-f", "mp4", "-y", str(out))
+    try:
+        run(argv, what=what)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+
+
 class LineTail:
     """Drains a pipe on a thread, keeping its last lines, so the writer never blocks on it."""
 

@@ -99,8 +99,7 @@ def mix_audio(ffmpeg: Path, clips: list[AudioClip], duration: float, out: Path) 
     inputs: list[str] = []
     for clip in clips:
         inputs += ["-i", str(clip.src)]
-    argv = _ffmpeg.command(
-        ffmpeg,
+    args = (
         *inputs,
         "-filter_complex",
         filter_graph(clips, duration, [_is_mono(ffmpeg, clip.src) for clip in clips]),
@@ -114,15 +113,6 @@ def mix_audio(ffmpeg: Path, clips: list[AudioClip], duration: float, out: Path) 
         str(SAMPLE_RATE),
         "-ac",
         str(CHANNELS),
-        *_ffmpeg.BITEXACT_OUTPUT,
-        "-f",
-        "mp4",
-        "-y",
-        str(out),
     )
-    try:
-        _ffmpeg.run(argv, what=f"mixing {len(clips)} audio clip(s) into {out.name}")
-    except BaseException:
-        out.unlink(missing_ok=True)
-        raise
+    _ffmpeg.write_mp4(ffmpeg, args, out, what=f"mixing {len(clips)} audio clip(s) into {out.name}")
     return AudioResult(out, _samples(duration) / SAMPLE_RATE, SAMPLE_RATE)

@@ -10,6 +10,8 @@ The state machine's retry policy and the local runner's are both derived from
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RenderzipError(Exception):
     """Base of every error raised on purpose; never raised itself."""
@@ -19,6 +21,19 @@ class RenderzipError(Exception):
     @property
     def code(self) -> str:
         return type(self).__name__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickling re-calls __init__ with the message alone by default, which breaks every class
+        # with its own fields; the local runner's errors cross a process pool and must arrive
+        # as the same class, message and fields.
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[RenderzipError], args: tuple[Any, ...], fields: dict[str, Any]) -> RenderzipError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(fields)
+    return error
 
 
 # --- input: the event, the project, the plan --------------------------------

@@ -3,11 +3,19 @@
 Every step is a real event handled by ``handler.app.handler`` with ``file://``
 URIs, so a local render exercises exactly what runs on Lambda: plan, the
 chunks in a process pool, then assemble.
+
+Each of those steps is retried as the state machine retries it: the same
+`handler.retry.RetryPolicy`, applied by `handler.retry.run_with_retry`. A
+chunk's retries run in its worker, which keeps its pool slot while it waits,
+as a Map iteration keeps its concurrency slot on Step Functions. An error that
+ends a step crosses the pool as its own class (see `handler.errors`), so the
+caller sees the same error code Step Functions would.
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -17,6 +25,7 @@ from typing import Any, TextIO
 
 from handler.archive import pack_tree
 from handler.progress import ProgressBar
+from handler.retry import DEFAULT_POLICY, Retried, RetryPolicy, run_with_retry
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,8 @@ class LocalRender:
     chunks: list[dict[str, Any]]
     assembled: dict[str, Any]
     seconds: float
+    retries: tuple[tuple[str, Retried], ...] = ()
+    """Every retry, named by its step (``plan``, ``chunk 3``, ``assemble``), in the order the steps ended."""
 
     @property
     def frames_per_second(self) -> float:
@@ -37,6 +48,32 @@ def _invoke(event: dict[str, Any]) -> dict[str, Any]:
 
     result: dict[str, Any] = handler(event, None)
     return result
+
+
+@dataclass(frozen=True)
+class _Step:
+    result: dict[str, Any]
+    retries: tuple[Retried, ...]
+
+
+def _step(event: dict[str, Any], policy: RetryPolicy) -> _Step:
+    """One event handled like a Step Functions task: retried on the policy's retryable codes."""
+    retries: list[Retried] = []
+    result = run_with_retry(lambda: _invoke(event), policy, on_retry=retries.append)
+    return _Step(result, tuple(retries))
+
+
+def _after(retries: tuple[Retried, ...]) -> str:
+    if not retries:
+        return ""
+    codes = ", ".join(sorted({retry.code for retry in retries}))
+    return f" after {len(retries)} {'retry' if len(retries) == 1 else 'retries'} ({codes})"
+
+
+def _report(stream: TextIO | None, step: str, retries: tuple[Retried, ...]) -> None:
+    """Chunks report their retries on the progress bar; plan and assemble on a line of their own."""
+    if retries:
+        print(f"{step} done{_after(retries)}", file=stream or sys.stderr, flush=True)
 
 
 def _config(chunks: int | None, frames_per_chunk: int | None, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -57,28 +94,35 @@ def render(
     workers: int = 2,
     config: dict[str, Any] | None = None,
     stream: TextIO | None = None,
+    retry: RetryPolicy = DEFAULT_POLICY,
 ) -> LocalRender:
+    policy = retry
     started = time.monotonic()
+    retried: list[tuple[str, Retried]] = []
     work = Path(tempfile.mkdtemp(prefix="renderzip-local-"))
     try:
         archive = work / "project.tar.gz"
         pack_tree(project_dir.resolve(), archive)
         prefix = (work / "out").as_uri()
-        plan = _invoke(
+        planned = _step(
             {
                 "Action": "plan",
                 "ProjectUri": archive.as_uri(),
                 "OutputPrefix": prefix,
                 "Config": _config(chunks, frames_per_chunk, config or {}),
-            }
+            },
+            policy,
         )
+        plan = planned.result
+        retried.extend(("plan", note) for note in planned.retries)
+        _report(stream, "plan", planned.retries)
         count = int(plan["ChunkCount"])
         bar = ProgressBar(int(plan["TotalFrames"]), f"rendering {count} chunks", stream)
         results: dict[int, dict[str, Any]] = {}
         with ProcessPoolExecutor(max_workers=max(1, min(workers, count))) as pool:
-            pending: set[Future[dict[str, Any]]] = {
+            pending: set[Future[_Step]] = {
                 pool.submit(
-                    _invoke,
+                    _step,
                     {
                         "Action": "renderChunk",
                         "PlanUri": plan["PlanUri"],
@@ -86,26 +130,32 @@ def render(
                         "ChunkIndex": index,
                         "OutputPrefix": prefix,
                     },
+                    policy,
                 )
                 for index in range(count)
             }
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    chunk = future.result()
+                    step = future.result()
+                    chunk = step.result
                     results[int(chunk["ChunkIndex"])] = chunk
-                    bar.advance(int(chunk["Frames"]), f"chunk {chunk['ChunkIndex']} done")
+                    retried.extend((f"chunk {chunk['ChunkIndex']}", note) for note in step.retries)
+                    bar.advance(int(chunk["Frames"]), f"chunk {chunk['ChunkIndex']} done{_after(step.retries)}")
         ordered = [results[index] for index in range(count)]
         output = output.resolve()
-        assembled = _invoke(
+        assembled = _step(
             {
                 "Action": "assemble",
                 "PlanUri": plan["PlanUri"],
                 "PlanHash": plan["PlanHash"],
                 "ChunkUris": [chunk["ChunkUri"] for chunk in ordered],
                 "OutputUri": output.as_uri(),
-            }
+            },
+            policy,
         )
-        return LocalRender(output, plan, ordered, assembled, time.monotonic() - started)
+        retried.extend(("assemble", note) for note in assembled.retries)
+        _report(stream, "assemble", assembled.retries)
+        return LocalRender(output, plan, ordered, assembled.result, time.monotonic() - started, tuple(retried))
     finally:
         shutil.rmtree(work, ignore_errors=True)

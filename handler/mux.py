@@ -43,24 +43,14 @@ def concat_chunks(ffmpeg: Path, chunk_paths: Sequence[Path], out: Path, *, audio
         if audio is not None:
             inputs += ["-i", str(audio)]
             maps += ["-map", "1:a:0", "-shortest"]
-        argv = _ffmpeg.command(
-            ffmpeg,
+        args = (
             *inputs,
             *maps,
             "-c",
             "copy",
             "-movflags",
             "+faststart",
-            *_ffmpeg.BITEXACT_OUTPUT,
-            "-f",
-            "mp4",
-            "-y",
-            str(out),
         )
-        try:
-            _ffmpeg.run(argv, what=f"joining {len(chunk_paths)} chunk(s) into {out.name}")
-        except BaseException:
-            out.unlink(missing_ok=True)
-            raise
+        _ffmpeg.write_mp4(ffmpeg, args, out, what=f"joining {len(chunk_paths)} chunk(s) into {out.name}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

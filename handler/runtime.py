@@ -41,9 +41,11 @@ else:
 
 IDENTITY_PATH = "bin/artifacts.json"
 SENTINEL = ".ready"
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 SWIFTSHADER_DIR = "swiftshader"
+RESOURCES_DIR = "resources"  # headless-shell: ICU data, .pak files, V8 snapshot
+BESIDE_BINARY = (SWIFTSHADER_DIR, RESOURCES_DIR)
 
 ENV_ARTIFACT = "RENDERZIP_ARTIFACT"
 ENV_RUNTIME_DIR = "RENDERZIP_RUNTIME_DIR"
@@ -239,8 +241,8 @@ def _populate(artifact: _Artifact, manifest: dict[str, Any], work: Path, final: 
         if name == manifest["chromium"]["packed"]:
             continue
         top = relative.split("/", 1)[0]
-        # Chromium loads SwiftShader and its resources from beside its own binary.
-        beside = relative.split("/", 1)[1] if top == SWIFTSHADER_DIR else relative
+        # Chromium loads SwiftShader, ICU data, .pak files and its V8 snapshot from beside its own binary.
+        beside = relative.split("/", 1)[1] if top in BESIDE_BINARY else relative
         artifact.place(name, work / beside)
     (work / "fonts").mkdir(exist_ok=True)
     (work / "fontconfig").mkdir()

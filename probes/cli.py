@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from bundler.cli_errors import EXIT_ERROR, run_command
 from bundler.errors import BundlerError
 from bundler.progress import ConsoleReporter
 from bundler.targets import DEFAULT_RUNTIME
@@ -23,7 +23,6 @@ from probes.runner import RunSpec, run_in_image
 from probes.standin import ensure_standin
 
 EXIT_OK = 0
-EXIT_ERROR = 2  # the command could not do its work (no engine, no image, bad arguments)
 
 
 def _positive_int(text: str) -> int:
@@ -113,16 +112,4 @@ def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     reporter = ConsoleReporter()
-    try:
-        return _run(args, reporter)
-    except (BundlerError, ProbeError) as error:
-        sys.stderr.write(f"ERROR {error}\n")
-        if error.hint:
-            sys.stderr.write(f"hint: {error.hint}\n")
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return 130
-    except Exception:
-        traceback.print_exc()
-        return EXIT_ERROR
+    return run_command(lambda: _run(args, reporter), (BundlerError, ProbeError))

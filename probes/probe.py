@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bundler.build import BuildOptions, build
+from bundler.cli_errors import EXIT_ERROR, report_error
 from bundler.errors import BundlerError
 from bundler.progress import ConsoleReporter
 from bundler.targets import DEFAULT_RUNTIME
@@ -113,10 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         return 0
     except (BundlerError, ProbeError) as error:
-        sys.stderr.write(f"ERROR {error}\n")
-        if error.hint:
-            sys.stderr.write(f"hint: {error.hint}\n")
-        return 2
+        report_error(error)
+        return EXIT_ERROR
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

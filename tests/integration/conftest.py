@@ -1,7 +1,8 @@
-"""Shared integration fixtures: a real artifact built once per session, and a local S3 server."""
+"""Shared integration fixtures: a real artifact built once per session, a local S3 server, a reference render."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -18,7 +19,11 @@ import pytest
 
 from bundler.cache import default_cache_root
 from bundler.progress import SilentReporter
-from handler.runtime import prepare
+from handler import local
+from handler.errors import RuntimeUnavailable
+from handler.local import LocalRender
+from handler.media import decode_frames
+from handler.runtime import Runtime, prepare
 from tests.conftest import in_ci, require_docker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,30 +144,75 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             server.wait()
 
 
-@pytest.fixture
-def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> S3Server:
-    """Point botocore at the local server with dummy credentials; nothing of the user's AWS set-up applies."""
+def use_s3_server(monkeypatch: pytest.MonkeyPatch, server: S3Server, scratch: Path) -> None:
+    """Point botocore at ``server`` with dummy credentials; nothing of the user's AWS set-up applies."""
     for name in list(os.environ):
         if name.startswith("AWS_") or name == "RENDERZIP_BUCKET_ALLOWLIST":
             monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(scratch / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(scratch / "no-aws-credentials"))
+
+
+@pytest.fixture
+def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> S3Server:
+    """The local S3 server for one test (see `use_s3_server`)."""
+    use_s3_server(monkeypatch, s3_server, tmp_path)
     return s3_server
 
 
 @pytest.fixture(scope="session")
-def ffmpeg() -> Path:
-    """The packaged ffmpeg, prepared from dist/handler.zip; the zip is built first when missing."""
+def packaged_runtime() -> Runtime:
+    """The packaged Chromium and ffmpeg, prepared from dist/handler.zip; the zip is built first when missing.
+
+    It is the runtime `handler.runtime.prepare()` finds by itself, so the handler's own renders use it too.
+    """
     zip_path = ROOT / "dist" / "handler.zip"
     if not zip_path.is_file():
         result = run_bundler("build", "-o", str(zip_path))
         if result.returncode != 0:
-            message = f"cannot build {zip_path} for the packaged ffmpeg:\n{result.stderr[-2000:]}"
+            message = f"cannot build {zip_path} for the packaged binaries:\n{result.stderr[-2000:]}"
             if in_ci():
                 pytest.fail(message)
             pytest.skip(message)
-    return prepare(zip_path).ffmpeg
+    try:
+        return prepare(zip_path)
+    except RuntimeUnavailable as error:
+        if in_ci():
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+        raise
+
+
+@pytest.fixture(scope="session")
+def ffmpeg(packaged_runtime: Runtime) -> Path:
+    """The packaged ffmpeg (see `packaged_runtime`)."""
+    return packaged_runtime.ffmpeg
+
+
+# --- a reference render ---------------------------------------------------------------
+
+BARCODE = ROOT / "tests" / "compositions" / "barcode"
+"""320x64, 2 s at 30 fps: 60 frames, each painting its own index as 16 black-or-white blocks."""
+
+
+@pytest.fixture(scope="session")
+def barcode_local_render(packaged_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> LocalRender:
+    """The barcode composition rendered by the local runner in 3 chunks, with nothing going wrong."""
+    out = tmp_path_factory.mktemp("barcode-local") / "local.mp4"
+    return local.render(BARCODE, out, chunks=3, workers=2, stream=io.StringIO())
+
+
+def barcode_values(ffmpeg: Path, video: Path) -> list[int]:
+    """The index each frame of a barcode render paints: 16 blocks of 20 px, most significant first."""
+    values = []
+    for frame in decode_frames(ffmpeg, video, width=320, height=64):
+        value = 0
+        for bit in range(16):
+            offset = (20 * 320 + bit * 20 + 10) * 3
+            value = (value << 1) | int(sum(frame[offset : offset + 3]) < 3 * 128)
+        values.append(value)
+    return values

@@ -10,8 +10,9 @@ import pytest
 
 from bundler.cache import default_cache_root
 from bundler.lockfiles import HeadlessShellPin, load_artifacts_lock
+from probes.probe import run_probe, unzip_artifact
 from tests.conftest import require_tool
-from tests.integration.conftest import run_bundler
+from tests.integration.conftest import StandinImage, run_bundler
 
 pytestmark = pytest.mark.slow
 
@@ -86,3 +87,19 @@ def test_lock_diff_passes_with_the_same_override_and_fails_without(overridden: P
     assert strict.returncode == 1
     assert "bin/chromium/chromium.zst (decompressed)" in strict.stdout
     assert "needs GLIBC_2.35" in strict.stdout
+
+
+@pytest.mark.docker
+def test_probe_passes_on_the_overridden_zip_in_the_standin_image(
+    pin: HeadlessShellPin, overridden: Path, standin_image: StandinImage, tmp_path: Path
+) -> None:
+    # The stand-in for python3.13 is Debian trixie (glibc 2.41): newer than the override, so the binary can load.
+    tmp_path.chmod(0o755)
+    task_dir = tmp_path / "task"
+    unzip_artifact(overridden, task_dir)
+    outcome = run_probe(task_dir, standin_image.tag)
+    assert outcome.exit_code == 0, outcome.stderr_tail
+    result = outcome.result
+    assert result is not None and result["ok"] is True, result
+    assert result["chrome_version"] == f"HeadlessChrome/{pin.chromium_version}"
+    assert all(check["ok"] for check in result["checks"])

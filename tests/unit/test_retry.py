@@ -1,11 +1,18 @@
-"""One retry policy: its ASL blocks and `run_with_retry` follow the same numbers and the same error list."""
+"""One retry policy (`handler.retry`): its ASL blocks and `run_with_retry` follow the same numbers and error list."""
 
 from __future__ import annotations
 
+import inspect
+import json
+from typing import Any
+
 import pytest
 
-from deploy.retry import LAMBDA_SERVICE_ERRORS, RetryPolicy, run_with_retry
+from deploy.retry import LAMBDA_SERVICE_ERRORS, asl_retry
+from deploy.template import TEMPLATE_JSON
+from handler import local
 from handler.errors import ChromeCrashed, InvalidEvent, PlanHashMismatch, permanent_codes, retryable_codes
+from handler.retry import Retried, RetryPolicy, run_with_retry
 
 
 def test_policy_takes_its_codes_from_the_errors_module() -> None:
@@ -16,7 +23,7 @@ def test_policy_takes_its_codes_from_the_errors_module() -> None:
 
 def test_asl_retries_the_retryable_codes_with_backoff_and_never_the_permanent_ones() -> None:
     policy = RetryPolicy(interval_seconds=3, backoff_rate=1.5, max_attempts=4, max_delay_seconds=30, jitter="NONE")
-    permanent, retryable, service = policy.asl_retry()
+    permanent, retryable, service = asl_retry(policy)
     assert permanent == {"ErrorEquals": permanent_codes(), "MaxAttempts": 0}
     assert retryable == {
         "ErrorEquals": retryable_codes(),
@@ -90,3 +97,45 @@ def test_full_jitter_scales_the_wait_by_the_random_draw() -> None:
 def test_a_policy_with_a_code_in_both_lists_is_refused() -> None:
     with pytest.raises(ValueError, match="ChromeCrashed"):
         RetryPolicy(permanent=("ChromeCrashed",))
+
+
+def test_each_retry_is_reported_with_its_number_code_and_wait() -> None:
+    seen: list[Retried] = []
+    calls = iter([ChromeCrashed("gone"), None])
+
+    def once() -> None:
+        outcome = next(calls)
+        if outcome is not None:
+            raise outcome
+
+    run_with_retry(once, RetryPolicy(jitter="NONE"), sleep=lambda _: None, on_retry=seen.append)
+    assert seen == [Retried(1, "ChromeCrashed", "gone", 2.0)]
+
+
+def _policy_of(retry_blocks: list[dict[str, Any]]) -> RetryPolicy:
+    """The policy a task's ASL ``Retry`` field encodes, read back from the ASL alone."""
+    permanent, retryable, service = retry_blocks
+    assert permanent["MaxAttempts"] == 0
+    backoff = {key: value for key, value in retryable.items() if key != "ErrorEquals"}
+    assert {key: value for key, value in service.items() if key != "ErrorEquals"} == backoff
+    return RetryPolicy(
+        interval_seconds=backoff["IntervalSeconds"],
+        backoff_rate=backoff["BackoffRate"],
+        max_attempts=backoff["MaxAttempts"],
+        max_delay_seconds=backoff["MaxDelaySeconds"],
+        jitter=backoff["JitterStrategy"],
+        retryable=tuple(retryable["ErrorEquals"]),
+        permanent=tuple(permanent["ErrorEquals"]),
+    )
+
+
+def test_the_committed_state_machine_retries_every_task_exactly_as_the_local_runner() -> None:
+    """deploy/template.json, as deployed, read back into a policy: it equals the local runner's default."""
+    template = json.loads(TEMPLATE_JSON.read_text(encoding="utf-8"))
+    machine = json.loads(template["Resources"]["RenderStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"])
+    states = machine["States"]
+    tasks = [states["Plan"], states["RenderChunks"]["ItemProcessor"]["States"]["RenderChunk"], states["Assemble"]]
+    local_default = inspect.signature(local.render).parameters["retry"].default
+    assert isinstance(local_default, RetryPolicy)
+    for task in tasks:
+        assert _policy_of(task["Retry"]) == local_default

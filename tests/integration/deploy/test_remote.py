@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import tarfile
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,7 @@ from deploy.stack import deploy
 from handler.planfile import PlanDoc, canonical_json
 from tests.integration.deploy.conftest import RUNTIME_VERSION_ARN
 
+ROOT = Path(__file__).resolve().parents[3]
 STACK = "renderzip-remote"
 PLAN_HASH = "v1-" + "ab" * 32
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -161,3 +166,89 @@ def test_over_budget_renders_are_refused_before_anything_is_uploaded(
     s3 = aws.client("s3")
     assert s3.list_objects_v2(Bucket=stack["BucketName"]).get("KeyCount") == 0
     assert aws.client("stepfunctions").list_executions(stateMachineArn=stack["StateMachineArn"])["executions"] == []
+
+
+class Lines:
+    """The lines a child process writes to a pipe, collected as they come."""
+
+    def __init__(self, stream: Any) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+
+    def wait_for(self, line: str, timeout: float = 60) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: line in self.lines, timeout=timeout):
+                raise AssertionError(f"{line!r} never came; got {self.lines}")
+
+    def join(self) -> list[str]:
+        self._thread.join(timeout=30)
+        return self.lines
+
+
+def test_handler_render_remote_starts_the_execution_and_shows_chunks_done_of_total(
+    aws: Any, stack: dict[str, str], tmp_path: Path
+) -> None:
+    """``python -m handler render --remote`` as users run it; the test writes what the function would."""
+    project = _composition(tmp_path / "comp")
+    command = [sys.executable, "-m", "handler", "render", str(project), "-o", str(tmp_path / "out.mp4")]
+    command += ["--remote", STACK, "--region", "us-east-1", "--chunks", "4", "--crf", "20", "--poll-seconds", "0.1"]
+    child = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        err = Lines(child.stderr)
+        err.wait_for("running: planning")
+        sfn, s3, bucket = aws.client("stepfunctions"), aws.client("s3"), stack["BucketName"]
+        (execution,) = sfn.list_executions(stateMachineArn=stack["StateMachineArn"])["executions"]
+        started = json.loads(sfn.describe_execution(executionArn=execution["executionArn"])["input"])
+        base = f"s3://{bucket}/renders/{execution['name']}"
+        assert started == {
+            "ProjectUri": f"{base}/project.tar.gz",
+            "OutputPrefix": base,
+            "OutputUri": f"{base}/output.mp4",
+            "Config": {"Crf": 20, "Chunks": 4},
+        }
+        plan_dir = f"renders/{execution['name']}/{PLAN_HASH}"
+        s3.put_object(Bucket=bucket, Key=f"{plan_dir}/plan.tar.gz", Body=_plan_archive(4))
+        err.wait_for("running: chunks 0/4")
+        for index in range(3):
+            s3.put_object(Bucket=bucket, Key=f"{plan_dir}/chunks/{index:04d}.mp4", Body=b"chunk")
+        err.wait_for("running: chunks 3/4")
+        sfn.stop_execution(executionArn=execution["executionArn"], error="States.TaskFailed", cause="test")
+        assert child.wait(timeout=60) == 1
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    lines = err.join()
+    assert lines[-3] == "aborted: chunks 3/4", lines
+    assert lines[-2].startswith(f"ERROR execution {execution['executionArn']} ended ABORTED"), lines
+    assert lines[-1].startswith("hint: see the execution's history"), lines
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_handler_render_remote_without_the_deploy_package_says_so(tmp_path: Path) -> None:
+    """As from the Lambda zip: the handler package alone, without deploy/ beside it."""
+    (tmp_path / "handler").symlink_to(ROOT / "handler")
+    project = _composition(tmp_path / "comp")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    command = [sys.executable, "-m", "handler", "render", str(project), "-o", "out.mp4", "--remote", STACK]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "ERROR --remote cannot import the deploy package: No module named 'deploy'",
+        "hint: remote renders start from a checkout of renderzip with the dev lock installed, not from the zip",
+    ]

@@ -1,0 +1,111 @@
+"""Preparing the packed binaries: the layout Chromium needs, the sentinel, and two processes at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bundler.binaries import compress_frames
+from handler.errors import RuntimeUnavailable
+from handler.runtime import SENTINEL, prepare
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _packed(task: Path, arcname: str, content: bytes) -> dict[str, object]:
+    frames = compress_frames(content, task / arcname, lambda done, total: None)
+    return {"packed": arcname, "frames": [list(f) for f in frames], "sha256": hashlib.sha256(content).hexdigest()}
+
+
+@pytest.fixture
+def artifact(tmp_path: Path) -> Path:
+    """An unzipped artifact with the headless-shell layout: small, real zstd frames, every kind of side file."""
+    task = tmp_path / "task"
+    chromium_dir = task / "bin" / "chromium"
+    for relative, data in {
+        "lib/libnss3.so": b"nss",
+        "fonts/Sans.ttf": b"font",
+        "swiftshader/libvk_swiftshader.so": b"vk",
+        "resources/icudtl.dat": b"icu",
+        "resources/v8_context_snapshot.bin": b"v8",
+    }.items():
+        (chromium_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        (chromium_dir / relative).write_bytes(data)
+    chromium = _packed(task, "bin/chromium/chromium.zst", b"\x7fELF chromium " * 5000)
+    ffmpeg = _packed(task, "bin/ffmpeg.zst", b"\x7fELF ffmpeg " * 3000)
+    identity = {
+        "chromium": {**chromium, "dir": "bin/chromium", "source": "headless-shell", "version": "1.2.3"},
+        "ffmpeg": {**ffmpeg, "version": "7.0"},
+        "format": {"compression": "zstd", "window_log": 27},
+    }
+    (task / "bin" / "artifacts.json").write_text(json.dumps(identity), encoding="utf-8")
+    return task
+
+
+def test_side_files_land_where_chromium_looks_for_them(artifact: Path, tmp_path: Path) -> None:
+    runtime = prepare(artifact, tmp_path / "runtime")
+    beside = runtime.chromium.parent
+    # ICU data, the V8 snapshot and SwiftShader are loaded from the binary's own directory.
+    assert (beside / "icudtl.dat").read_bytes() == b"icu"
+    assert (beside / "v8_context_snapshot.bin").read_bytes() == b"v8"
+    assert (beside / "libvk_swiftshader.so").read_bytes() == b"vk"
+    assert (beside / "lib" / "libnss3.so").read_bytes() == b"nss"
+    assert (beside / "fonts" / "Sans.ttf").read_bytes() == b"font"
+    assert runtime.chromium.read_bytes() == b"\x7fELF chromium " * 5000
+    assert os.access(runtime.chromium, os.X_OK) and os.access(runtime.ffmpeg, os.X_OK)
+    assert runtime.identity.chromium_version == "1.2.3"
+    assert runtime.chromium_env({})["LD_LIBRARY_PATH"] == str(beside / "lib")
+
+
+def test_prepared_binaries_are_reused_while_the_sentinel_stands(artifact: Path, tmp_path: Path) -> None:
+    first = prepare(artifact, tmp_path / "runtime")
+    stamp = first.chromium.stat().st_mtime_ns
+    again = prepare(artifact, tmp_path / "runtime")
+    assert again.root == first.root
+    assert again.chromium.stat().st_mtime_ns == stamp
+
+
+def test_a_missing_sentinel_means_a_broken_attempt_and_is_redone(artifact: Path, tmp_path: Path) -> None:
+    first = prepare(artifact, tmp_path / "runtime")
+    (first.root / SENTINEL).unlink()
+    first.chromium.write_bytes(b"half written")
+    redone = prepare(artifact, tmp_path / "runtime")
+    assert redone.root == first.root
+    assert redone.chromium.read_bytes() == b"\x7fELF chromium " * 5000
+    assert (redone.root / SENTINEL).is_file()
+
+
+def test_two_processes_preparing_at_once_share_one_result(artifact: Path, tmp_path: Path) -> None:
+    root = tmp_path / "runtime"
+    script = (
+        "import sys; from pathlib import Path; from handler.runtime import prepare; "
+        "print(prepare(Path(sys.argv[1]), Path(sys.argv[2])).chromium)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(artifact), str(root)], stdout=subprocess.PIPE, text=True, env=env
+        )
+        for _ in range(4)
+    ]
+    paths = {racer.communicate(timeout=60)[0].strip() for racer in racers}
+    assert [racer.returncode for racer in racers] == [0, 0, 0, 0]
+    assert len(paths) == 1
+    assert Path(paths.pop()).read_bytes() == b"\x7fELF chromium " * 5000
+    assert not [p for p in root.iterdir() if p.name.startswith(".preparing-")]
+
+
+def test_a_corrupt_frame_is_a_typed_error_and_leaves_nothing_ready(artifact: Path, tmp_path: Path) -> None:
+    packed = artifact / "bin" / "chromium" / "chromium.zst"
+    payload = bytearray(packed.read_bytes())
+    payload[len(payload) // 2] ^= 0xFF
+    packed.write_bytes(bytes(payload))
+    with pytest.raises(RuntimeUnavailable, match="chromium"):
+        prepare(artifact, tmp_path / "runtime")
+    assert not [p for p in (tmp_path / "runtime").rglob(SENTINEL)]
