@@ -206,6 +206,12 @@ def _fixture_section(result: FixtureResult) -> str:
     problems = ([result.error] if result.error else []) + result.failures
     if problems:
         parts.append('<ul class="failures">' + "".join(f"<li>{escape(p)}</li>" for p in problems) + "</ul>")
+    if result.audio:
+        audio_rows = "".join(
+            f"<tr><td>{escape(a.name)}</td><td>{escape(a.detail)}</td><td>{_status(a.ok)}</td></tr>"
+            for a in result.audio
+        )
+        parts.append(f"<table><tr><th>audio check</th><th>measured</th><th>result</th></tr>{audio_rows}</table>")
     with_reference = any("reference" in c.images for c in result.checkpoints)
     head = "<th>frame</th><th>PSNR dB</th><th>oracle dB<br>output / baseline</th><th>result</th>"
     head += f"<th>baseline</th><th>actual</th><th>difference x{HEATMAP_GAIN}</th>"
@@ -224,12 +230,6 @@ def _fixture_section(result: FixtureResult) -> str:
         )
         rows.append(f'<tr class="{"bad" if bad else ""}">{cells}</tr>')
     parts.append(f'<table class="frames"><tr>{head}</tr>{"".join(rows)}</table>')
-    if result.audio:
-        audio_rows = "".join(
-            f"<tr><td>{escape(a.name)}</td><td>{escape(a.detail)}</td><td>{_status(a.ok)}</td></tr>"
-            for a in result.audio
-        )
-        parts.append(f"<table><tr><th>audio check</th><th>measured</th><th>result</th></tr>{audio_rows}</table>")
     return "\n".join(parts)
 
 
