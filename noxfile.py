@@ -74,6 +74,16 @@ def probe(session: nox.Session) -> None:
 
 
 @nox.session
+def regression(session: nox.Session) -> None:
+    """Fixtures rendered in the Lambda image against baselines (`-- --image REF|standin --fixture NAME
+    --update-baselines --out DIR`)."""
+    _install_dev(session)
+    _ensure_zip(session)
+    env = {"PYTHONPATH": str(ROOT), "CI": os.environ.get("CI", "")}
+    session.run("python", "-m", "regression", *session.posargs, env=env)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """The performance figures as ratios measured in one run (`-- --only throughput`); writes dist/bench*.json."""
     _install_dev(session)

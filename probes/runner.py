@@ -38,6 +38,19 @@ _WAIT_AFTER_OUTPUT_S = 60
 
 
 @dataclass(frozen=True)
+class Mount:
+    """A host directory bound into the container, read-only unless said otherwise."""
+
+    source: Path
+    target: str
+    read_only: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.target.startswith("/") or self.target.rstrip("/") in (lambda_env.TASK_ROOT, lambda_env.TMP, ""):
+            raise ValueError(f"mount target {self.target!r} must be an absolute path other than /, /var/task, /tmp")
+
+
+@dataclass(frozen=True)
 class RunSpec:
     """One command to run: the image, the task directory and the arguments to ``python3``."""
 
@@ -55,6 +68,7 @@ class RunSpec:
     region: str = lambda_env.DEFAULT_REGION
     extra_env: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)  # added to the container's, e.g. to find it in tests
+    mounts: tuple[Mount, ...] = ()  # besides /var/task: inputs (read-only) and, at most, a few output directories
 
     def environment(self) -> dict[str, str]:
         base = lambda_env.function_environment(
@@ -104,6 +118,26 @@ def check_task_dir(task_dir: Path) -> None:
         )
 
 
+def check_writable(directory: Path) -> None:
+    """The function's user must be able to create files in a writable mount."""
+    check_task_dir(directory)
+    info = directory.stat()
+    if info.st_uid != lambda_env.USER_ID and not info.st_mode & stat.S_IWOTH:
+        raise ArtifactDirError(
+            str(directory), f"mode {stat.S_IMODE(info.st_mode):04o} lets uid {lambda_env.USER_ID} not write"
+        )
+
+
+def _volumes(spec: RunSpec) -> dict[str, dict[str, str]]:
+    volumes = {str(spec.task_dir.resolve()): {"bind": lambda_env.TASK_ROOT, "mode": "ro"}}
+    for mount in spec.mounts:
+        source = str(mount.source.resolve())
+        if source in volumes or any(v["bind"] == mount.target for v in volumes.values()):
+            raise ValueError(f"{source} -> {mount.target}: a directory or a target is bound twice")
+        volumes[source] = {"bind": mount.target, "mode": "ro" if mount.read_only else "rw"}
+    return volumes
+
+
 def _create_options(spec: RunSpec, name: str) -> dict[str, Any]:
     tmp_options = f"rw,exec,nosuid,nodev,size={spec.tmp_size},mode=1777"
     options: dict[str, Any] = {
@@ -114,7 +148,7 @@ def _create_options(spec: RunSpec, name: str) -> dict[str, Any]:
         "environment": spec.environment(),
         "working_dir": lambda_env.TASK_ROOT,
         "user": f"{lambda_env.USER_ID}:{lambda_env.GROUP_ID}",
-        "volumes": {str(spec.task_dir.resolve()): {"bind": lambda_env.TASK_ROOT, "mode": "ro"}},
+        "volumes": _volumes(spec),
         "read_only": True,
         "tmpfs": {lambda_env.TMP: tmp_options},
         "shm_size": spec.shm_size,
@@ -198,6 +232,8 @@ def _remove(client: Any, name: str) -> None:
 def run_in_image(spec: RunSpec, *, on_output: OutputCallback | None = None, client: Any = None) -> RunResult:
     """Run ``python3 *spec.command`` in ``spec.image``; raises RunTimedOut past ``spec.timeout_s``."""
     check_task_dir(spec.task_dir)
+    for mount in spec.mounts:
+        (check_task_dir if mount.read_only else check_writable)(mount.source)
     client = client or engine.connect()
     name = f"renderzip-probe-{uuid.uuid4().hex[:12]}"
     collector = _Collector(on_output)

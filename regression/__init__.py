@@ -1,1 +1,1 @@
-"""Regression suite: fixtures rendered in the Lambda image, compared with baselines."""
+"""The regression suite: fixtures rendered in the Lambda image, compared with baselines and an independent oracle."""

@@ -19,8 +19,8 @@ import pytest
 
 from probes import lambda_env
 from probes.engine import probe_containers
-from probes.errors import RunTimedOut
-from probes.runner import RunResult, RunSpec, run_in_image
+from probes.errors import ArtifactDirError, RunTimedOut
+from probes.runner import Mount, RunResult, RunSpec, run_in_image
 from tests.integration.conftest import ROOT, StandinImage
 
 pytestmark = pytest.mark.docker
@@ -112,6 +112,45 @@ print(json.dumps({'writable': writable, 'task_errno': errors.get('/var/task'), '
     outcome = _run(standin_image, task_dir, label, code)
     assert outcome.ok, outcome.stderr_tail
     assert outcome.result == {"writable": ["/tmp", "/dev/shm"], "task_errno": errno.EROFS, "exec": "42"}
+
+
+def test_extra_mounts_are_read_only_unless_asked_and_the_writable_one_belongs_to_the_function_user(
+    standin_image: StandinImage, task_dir: Path, label: str, tmp_path: Path
+) -> None:
+    inputs, outputs = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir(mode=0o755)
+    (inputs / "data.txt").write_text("input")
+    (inputs / "data.txt").chmod(0o644)
+    outputs.mkdir()
+    os.chown(outputs, lambda_env.USER_ID, lambda_env.GROUP_ID)
+    code = """
+import json
+read = open('/mnt/in/data.txt').read()
+try:
+    open('/mnt/in/new.txt', 'x')
+    input_writable = True
+except OSError:
+    input_writable = False
+with open('/mnt/out/result.txt', 'x') as f:
+    f.write(read + ' processed')
+print(json.dumps({'read': read, 'input_writable': input_writable}))
+"""
+    mounts = (Mount(inputs, "/mnt/in"), Mount(outputs, "/mnt/out", read_only=False))
+    outcome = _run(standin_image, task_dir, label, code, mounts=mounts)
+    assert outcome.ok, outcome.stderr_tail
+    assert outcome.result == {"read": "input", "input_writable": False}
+    assert (outputs / "result.txt").read_text() == "input processed"
+    assert (outputs / "result.txt").stat().st_uid == lambda_env.USER_ID
+    assert not (inputs / "new.txt").exists()
+
+
+def test_a_writable_mount_the_function_user_cannot_write_is_refused(
+    standin_image: StandinImage, task_dir: Path, label: str, tmp_path: Path
+) -> None:
+    outputs = tmp_path / "out"
+    outputs.mkdir(mode=0o755)
+    with pytest.raises(ArtifactDirError, match="lets uid 993 not write"):
+        _run(standin_image, task_dir, label, "pass", mounts=(Mount(outputs, "/mnt/out", read_only=False),))
 
 
 def test_tmp_size_is_configurable(standin_image: StandinImage, task_dir: Path, label: str) -> None:

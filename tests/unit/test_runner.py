@@ -8,7 +8,7 @@ import pytest
 
 from probes import lambda_env
 from probes.errors import ArtifactDirError
-from probes.runner import RunResult, RunSpec, _Collector, _Lines, check_task_dir
+from probes.runner import Mount, RunResult, RunSpec, _Collector, _create_options, _Lines, check_task_dir
 
 
 def test_lines_are_split_across_chunks_and_decoded() -> None:
@@ -67,3 +67,30 @@ def test_task_dir_the_function_user_cannot_read_is_refused(tmp_path: Path) -> No
 def test_missing_task_dir_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ArtifactDirError, match="No such file"):
         check_task_dir(tmp_path / "absent")
+
+
+def test_extra_mounts_are_bound_read_only_by_default(tmp_path: Path) -> None:
+    spec = RunSpec(
+        "image",
+        tmp_path / "task",
+        ("-c", "pass"),
+        mounts=(Mount(tmp_path / "in", "/mnt/in"), Mount(tmp_path / "out", "/mnt/out", read_only=False)),
+    )
+    volumes = _create_options(spec, "name")["volumes"]
+    assert volumes == {
+        str(tmp_path / "task"): {"bind": "/var/task", "mode": "ro"},
+        str(tmp_path / "in"): {"bind": "/mnt/in", "mode": "ro"},
+        str(tmp_path / "out"): {"bind": "/mnt/out", "mode": "rw"},
+    }
+
+
+@pytest.mark.parametrize("target", ["relative", "/", "/var/task", "/tmp"])
+def test_a_mount_may_not_shadow_the_task_root_or_tmp(tmp_path: Path, target: str) -> None:
+    with pytest.raises(ValueError, match="must be an absolute path other than"):
+        Mount(tmp_path, target)
+
+
+def test_a_directory_or_target_bound_twice_is_refused(tmp_path: Path) -> None:
+    twice = (Mount(tmp_path / "a", "/mnt/x"), Mount(tmp_path / "b", "/mnt/x"))
+    with pytest.raises(ValueError, match="bound twice"):
+        _create_options(RunSpec("image", tmp_path / "task", ("-c", "pass"), mounts=twice), "name")

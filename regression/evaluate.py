@@ -1,0 +1,191 @@
+"""Compare one rendered fixture with its baselines and with the oracle, writing the report's images."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from regression.errors import ComparisonFailed, RegressionError
+from regression.fixtures import Fixture, frame_name
+from regression.frames import Frame, extract, format_psnr, heatmap, psnr, read_png, write_png
+from regression.reference import Oracle
+from regression.results import CheckpointResult, FixtureResult
+from regression.sound import check_audio
+
+
+def check_plan(fixture: Fixture, plan: dict[str, Any]) -> list[str]:
+    """The plan must render what ``fixture.toml`` describes."""
+    expected = {
+        "Width": fixture.width,
+        "Height": fixture.height,
+        "Fps": fixture.fps,
+        "TotalFrames": fixture.total_frames,
+        "ChunkCount": fixture.chunks,
+    }
+    return [
+        f"{fixture.name}: the plan has {key} {plan.get(key)}, fixture.toml says {value}"
+        for key, value in expected.items()
+        if plan.get(key) != value
+    ]
+
+
+def _save(frame: Frame, report_dir: Path, relative: str) -> str:
+    write_png(frame, report_dir / relative)
+    return relative
+
+
+def _run_oracle(fixture: Fixture, oracle: Oracle, chrome: Path, work: Path) -> tuple[dict[int, Frame] | None, str]:
+    if oracle.render is None:
+        return None, f"unavailable: {oracle.unavailable}"
+    try:
+        paths = oracle.render(
+            fixture.composition,
+            list(fixture.checkpoints),
+            chrome=chrome,
+            out_dir=work,
+            width=fixture.width,
+            height=fixture.height,
+            fps=fixture.fps,
+        )
+    except oracle.error_type as error:
+        return None, f"failed: {error}"
+    if len(paths) != len(fixture.checkpoints):
+        return None, f"failed: {len(paths)} reference frames for {len(fixture.checkpoints)} checkpoints"
+    return {frame: read_png(path) for frame, path in zip(fixture.checkpoints, paths, strict=True)}, "ran"
+
+
+def evaluate(
+    fixture: Fixture,
+    output: Path,
+    *,
+    ffmpeg: Path,
+    report_dir: Path,
+    oracle: Oracle,
+    chrome: Path | None,
+    plan: dict[str, Any] | None = None,
+    render_seconds: float | None = None,
+) -> FixtureResult:
+    """Every check of ``fixture`` on ``output``; images go to ``report_dir/<name>/``."""
+    started = time.monotonic()
+    result = FixtureResult(
+        fixture.name,
+        fixture.title,
+        fixture.min_psnr,
+        fixture.allowed_failures,
+        fixture.oracle_min_psnr,
+        render_seconds=render_seconds,
+    )
+    try:
+        _compare(
+            fixture,
+            output,
+            ffmpeg=ffmpeg,
+            report_dir=report_dir,
+            oracle=oracle,
+            chrome=chrome,
+            plan=plan,
+            result=result,
+        )
+    except RegressionError as error:
+        result.error = f"{fixture.name}: {error}"
+    result.compare_seconds = time.monotonic() - started
+    return result
+
+
+def _compare(
+    fixture: Fixture,
+    output: Path,
+    *,
+    ffmpeg: Path,
+    report_dir: Path,
+    oracle: Oracle,
+    chrome: Path | None,
+    plan: dict[str, Any] | None,
+    result: FixtureResult,
+) -> None:
+    if plan is not None:
+        result.failures += check_plan(fixture, plan)
+    actual = extract(ffmpeg, output, fixture.checkpoints, width=fixture.width, height=fixture.height)
+    references: dict[int, Frame] | None = None
+    if chrome is not None:
+        references, result.oracle = _run_oracle(fixture, oracle, chrome, report_dir / fixture.name / "oracle")
+        if result.oracle.startswith("failed"):
+            result.failures.append(f"{fixture.name}: oracle {result.oracle}")
+    under: list[CheckpointResult] = []
+    problems: dict[int, list[str]] = {frame: [] for frame in fixture.checkpoints}
+    for frame in fixture.checkpoints:
+        stem = f"{fixture.name}/{frame_name(frame).removesuffix('.png')}"
+        checkpoint = CheckpointResult(frame, None, False)
+        checkpoint.images["actual"] = _save(actual[frame], report_dir, f"{stem}-actual.png")
+        baseline_path = fixture.baseline_frame(frame)
+        baseline: Frame | None = None
+        if baseline_path.is_file():
+            baseline = read_png(baseline_path)
+            if baseline.shape != actual[frame].shape:
+                raise ComparisonFailed(f"frame {frame}: baseline {baseline.shape} vs output {actual[frame].shape}")
+            checkpoint.psnr = psnr(actual[frame], baseline)
+            checkpoint.ok = checkpoint.psnr >= fixture.min_psnr
+            checkpoint.images["baseline"] = _save(baseline, report_dir, f"{stem}-baseline.png")
+            checkpoint.images["diff"] = _save(heatmap(actual[frame], baseline), report_dir, f"{stem}-diff.png")
+            if not checkpoint.ok:
+                under.append(checkpoint)
+        else:
+            problems[frame].append(
+                f"{fixture.name}: frame {frame}: no baseline {baseline_path.name} (run --update-baselines)"
+            )
+        if references is not None:
+            problems[frame] += _oracle_checkpoint(
+                fixture,
+                checkpoint,
+                reference=references[frame],
+                actual=actual[frame],
+                baseline=baseline,
+                report_dir=report_dir,
+            )
+        result.checkpoints.append(checkpoint)
+    counted = len(under) > fixture.allowed_failures
+    for checkpoint in result.checkpoints:
+        if counted and checkpoint in under:
+            result.failures.append(
+                f"{fixture.name}: frame {checkpoint.frame}: PSNR {format_psnr(checkpoint.psnr)} dB against the"
+                f" baseline, under {fixture.min_psnr:g} dB"
+            )
+        result.failures += problems[checkpoint.frame]
+    if fixture.audio is not None:
+        result.audio = check_audio(
+            ffmpeg, output, fixture.audio, duration=fixture.total_frames / fixture.fps, baseline=fixture.baseline_audio
+        )
+        result.failures += [f"{fixture.name}: audio {c.name}: {c.detail}" for c in result.audio if not c.ok]
+
+
+def _oracle_checkpoint(
+    fixture: Fixture,
+    checkpoint: CheckpointResult,
+    *,
+    reference: Frame,
+    actual: Frame,
+    baseline: Frame | None,
+    report_dir: Path,
+) -> list[str]:
+    """Output and baseline against the oracle's reference frame; returns what fell under the floor."""
+    stem = f"{fixture.name}/{frame_name(checkpoint.frame).removesuffix('.png')}"
+    checkpoint.images["reference"] = _save(reference, report_dir, f"{stem}-reference.png")
+    floor = fixture.oracle_min_psnr
+    checkpoint.oracle_actual = psnr(actual, reference)
+    checkpoint.oracle_ok = checkpoint.oracle_actual >= floor
+    problems = []
+    if not checkpoint.oracle_ok:
+        problems.append(
+            f"{fixture.name}: frame {checkpoint.frame}: the output differs from the oracle's reference"
+            f" ({format_psnr(checkpoint.oracle_actual)} dB, under {floor:g} dB)"
+        )
+    if baseline is not None:
+        checkpoint.oracle_baseline = psnr(baseline, reference)
+        if checkpoint.oracle_baseline < floor:
+            checkpoint.oracle_ok = False
+            problems.append(
+                f"{fixture.name}: frame {checkpoint.frame}: the baseline differs from the oracle's reference"
+                f" ({format_psnr(checkpoint.oracle_baseline)} dB, under {floor:g} dB): the baseline is wrong"
+            )
+    return problems
