@@ -103,6 +103,15 @@
     }
   };
 
+  // SVG's own (SMIL) animations run on each outermost <svg>'s clock, not on document.timeline.
+  const seekSvgClocks = (seconds) => {
+    for (const svg of document.querySelectorAll("svg")) {
+      if (svg.ownerSVGElement || typeof svg.setCurrentTime !== "function") continue;
+      svg.pauseAnimations();
+      svg.setCurrentTime(seconds);
+    }
+  };
+
   const runTimers = (t, errors) => {
     let runs = 0;
     for (let timer = nextDue(t); timer !== null; timer = nextDue(t)) {
@@ -208,6 +217,7 @@
     fail(errors);
     stamp(t);
     seekAnimations(t);
+    seekSvgClocks(seconds);
     applyWindows(seconds);
     await settleResources();
     return t;

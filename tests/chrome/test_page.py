@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from PIL import Image
 
 from handler.browser import Browser
 from handler.errors import PageError
@@ -137,3 +139,19 @@ def test_error_while_loading_is_a_page_error(browser: Browser, tmp_path) -> None
     page = browser.open_page(64, 64, allowed_root=tmp_path)
     with pytest.raises(PageError, match="TypeError: bad load"):
         page.navigate(tmp_path / "index.html")
+
+
+@pytest.mark.parametrize(("frame", "left"), [(0, 0), (15, 100), (30, 200), (45, 200)])
+def test_svg_animations_follow_the_frame_time(browser: Browser, tmp_path, frame: int, left: int) -> None:  # type: ignore[no-untyped-def]
+    # A SMIL <animate> runs on its <svg>'s own clock: 200 px in 1 s, then it holds (fill="freeze").
+    (tmp_path / "index.html").write_text(
+        '<body style="margin:0;background:#fff"><svg width="320" height="64">'
+        '<rect id="bar" x="0" y="0" width="20" height="64" fill="#000">'
+        '<animate attributeName="x" from="0" to="200" dur="1s" fill="freeze"/></rect></svg></body>',
+        encoding="utf-8",
+    )
+    page = browser.open_page(320, 64, allowed_root=tmp_path)
+    page.navigate(tmp_path / "index.html")
+    image = Image.open(io.BytesIO(page.capture(frame, 30, fmt="png"))).convert("L")
+    dark = [x for x in range(320) if image.getpixel((x, 32)) < 128]
+    assert (dark[0], dark[-1]) == (left, left + 19)

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import handler
+from handler import RENDERER_RELEASE
 from handler.errors import InvalidPlan, PlanHashMismatch
 from handler.planfile import PlanDoc, compute_plan_hash, read_plan_doc, verify_plan, write_plan_doc
 
@@ -93,3 +97,23 @@ def test_links_and_missing_documents_are_refused(tmp_path: Path) -> None:
     root.mkdir()
     with pytest.raises(InvalidPlan, match=r"no plan\.json"):
         read_plan_doc(root)
+
+
+def _renderer_version(package_parent: Path) -> str:
+    script = "import handler; print(handler.RENDERER_VERSION)"
+    env = {"PYTHONPATH": str(package_parent), "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=package_parent, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_renderer_version_changes_with_the_sources_that_decide_pixels(tmp_path: Path) -> None:
+    shutil.copytree(Path(handler.__file__).parent, tmp_path / "handler", ignore=shutil.ignore_patterns("__pycache__"))
+    before = _renderer_version(tmp_path)
+    assert before.startswith(RENDERER_RELEASE + "+")
+    with (tmp_path / "handler" / "logs.py").open("a", encoding="utf-8") as logs:
+        logs.write("# a log line's wording does not change a frame\n")
+    assert _renderer_version(tmp_path) == before
+    with (tmp_path / "handler" / "page" / "shim.js").open("a", encoding="utf-8") as shim:
+        shim.write("// any edit of the page shim may\n")
+    assert _renderer_version(tmp_path) != before
