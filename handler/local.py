@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 from handler.archive import pack_tree
 from handler.progress import ProgressBar
+from handler.requests import assemble_event, chunk_event, plan_event
 from handler.retry import DEFAULT_POLICY, Retried, RetryPolicy, run_with_retry
 
 
@@ -105,12 +106,7 @@ def render(
         pack_tree(project_dir.resolve(), archive)
         prefix = (work / "out").as_uri()
         planned = _step(
-            {
-                "Action": "plan",
-                "ProjectUri": archive.as_uri(),
-                "OutputPrefix": prefix,
-                "Config": _config(chunks, frames_per_chunk, config or {}),
-            },
+            plan_event(archive.as_uri(), prefix, _config(chunks, frames_per_chunk, config or {})),
             policy,
         )
         plan = planned.result
@@ -121,18 +117,7 @@ def render(
         results: dict[int, dict[str, Any]] = {}
         with ProcessPoolExecutor(max_workers=max(1, min(workers, count))) as pool:
             pending: set[Future[_Step]] = {
-                pool.submit(
-                    _step,
-                    {
-                        "Action": "renderChunk",
-                        "PlanUri": plan["PlanUri"],
-                        "PlanHash": plan["PlanHash"],
-                        "ChunkIndex": index,
-                        "OutputPrefix": prefix,
-                    },
-                    policy,
-                )
-                for index in range(count)
+                pool.submit(_step, chunk_event(plan, prefix, index), policy) for index in range(count)
             }
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -145,13 +130,7 @@ def render(
         ordered = [results[index] for index in range(count)]
         output = output.resolve()
         assembled = _step(
-            {
-                "Action": "assemble",
-                "PlanUri": plan["PlanUri"],
-                "PlanHash": plan["PlanHash"],
-                "ChunkUris": [chunk["ChunkUri"] for chunk in ordered],
-                "OutputUri": output.as_uri(),
-            },
+            assemble_event(plan, [chunk["ChunkUri"] for chunk in ordered], output.as_uri()),
             policy,
         )
         retried.extend(("assemble", note) for note in assembled.retries)

@@ -34,6 +34,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from handler.requests import assemble_event, chunk_event, plan_event  # from /var/task, the artifact's own
+
 RUNTIME_DIR = "/tmp/renderzip-runtime"  # noqa: S108 - shared by every worker, like one warm container's /tmp
 
 
@@ -59,30 +61,13 @@ def _invoke(event: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _chunk_event(plan: dict[str, Any], prefix: str, index: int) -> dict[str, Any]:
-    return {
-        "Action": "renderChunk",
-        "PlanUri": plan["PlanUri"],
-        "PlanHash": plan["PlanHash"],
-        "ChunkIndex": index,
-        "OutputPrefix": prefix,
-    }
-
-
 def render(job: dict[str, Any]) -> dict[str, Any]:
     out = Path(job["out"])
     out.mkdir(parents=True, exist_ok=True)
     prefix = (out / "work").as_uri()
     timings: dict[str, float] = {}
     started = time.monotonic()
-    plan = _invoke(
-        {
-            "Action": "plan",
-            "ProjectUri": Path(job["project"]).as_uri(),
-            "OutputPrefix": prefix,
-            "Config": {"Chunks": int(job["chunks"])},
-        }
-    )
+    plan = _invoke(plan_event(Path(job["project"]).as_uri(), prefix, {"Chunks": int(job["chunks"])}))
     timings["plan_s"] = time.monotonic() - started
     count = int(plan["ChunkCount"])
     started = time.monotonic()
@@ -95,20 +80,12 @@ def render(job: dict[str, Any]) -> dict[str, Any]:
         context = multiprocessing.get_context("fork")
         counter = context.Value("i", 0)
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(counter,)) as pool:
-            chunks = list(pool.map(_invoke, [_chunk_event(plan, prefix, index) for index in range(count)]))
+            chunks = list(pool.map(_invoke, [chunk_event(plan, prefix, index) for index in range(count)]))
         chunk_uris = [(plan_dir / chunk["ChunkUri"]).as_uri() for chunk in chunks]
     timings["chunks_s"] = time.monotonic() - started
     started = time.monotonic()
     output = out / "output.mp4"
-    assembled = _invoke(
-        {
-            "Action": "assemble",
-            "PlanUri": plan["PlanUri"],
-            "PlanHash": plan["PlanHash"],
-            "ChunkUris": chunks or chunk_uris,
-            "OutputUri": output.as_uri(),
-        }
-    )
+    assembled = _invoke(assemble_event(plan, chunks or chunk_uris, output.as_uri()))
     timings["assemble_s"] = time.monotonic() - started
     record = {
         "name": job["name"],
@@ -126,15 +103,7 @@ def render(job: dict[str, Any]) -> dict[str, Any]:
 def assemble(job: dict[str, Any]) -> dict[str, Any]:
     plan = job["plan"]
     started = time.monotonic()
-    assembled = _invoke(
-        {
-            "Action": "assemble",
-            "PlanUri": plan["PlanUri"],
-            "PlanHash": plan["PlanHash"],
-            "ChunkUris": list(job["chunk_uris"]),
-            "OutputUri": Path(job["output"]).as_uri(),
-        }
-    )
+    assembled = _invoke(assemble_event(plan, list(job["chunk_uris"]), Path(job["output"]).as_uri()))
     return {
         "name": job["name"],
         "assembled": assembled,

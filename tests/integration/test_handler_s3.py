@@ -25,6 +25,7 @@ from handler.archive import pack_tree
 from handler.errors import BucketNotAllowed, ChromeCrashed, InvalidPlan, PlanHashMismatch
 from handler.local import LocalRender
 from handler.media import decode_frames
+from handler.requests import assemble_event, chunk_event, plan_event
 from handler.runtime import ENV_RUNTIME_DIR, Runtime
 from tests.integration.conftest import BARCODE, S3Server, barcode_values, use_s3_server
 
@@ -59,16 +60,6 @@ def s3_module(s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory) -> 
         yield s3_server
 
 
-def _chunk_event(plan: dict[str, Any], prefix: str, index: int) -> dict[str, Any]:
-    return {
-        "Action": "renderChunk",
-        "PlanUri": plan["PlanUri"],
-        "PlanHash": plan["PlanHash"],
-        "ChunkIndex": index,
-        "OutputPrefix": prefix,
-    }
-
-
 @pytest.fixture(scope="module")
 def s3_render(s3_module: S3Server, packaged_runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> S3Render:
     work = tmp_path_factory.mktemp("s3-render")
@@ -81,26 +72,11 @@ def s3_render(s3_module: S3Server, packaged_runtime: Runtime, tmp_path_factory: 
     prefix = f"s3://{bucket}/renders/e2e"
 
     def plan(chunks: int) -> dict[str, Any]:
-        event = {
-            "Action": "plan",
-            "ProjectUri": f"s3://{bucket}/in/project.tar.gz",
-            "OutputPrefix": prefix,
-            "Config": {"Chunks": chunks},
-        }
-        return handler(event, Context())
+        return handler(plan_event(f"s3://{bucket}/in/project.tar.gz", prefix, {"Chunks": chunks}), Context())
 
     planned = plan(3)
-    chunks = [handler(_chunk_event(planned, prefix, index), Context()) for index in range(3)]
-    assembled = handler(
-        {
-            "Action": "assemble",
-            "PlanUri": planned["PlanUri"],
-            "PlanHash": planned["PlanHash"],
-            "ChunkUris": chunks,
-            "OutputUri": f"{prefix}/output.mp4",
-        },
-        Context(),
-    )
+    chunks = [handler(chunk_event(planned, prefix, index), Context()) for index in range(3)]
+    assembled = handler(assemble_event(planned, chunks, f"{prefix}/output.mp4"), Context())
     output = work / "output.mp4"
     s3.download_file(bucket, "renders/e2e/output.mp4", str(output))
     return S3Render(s3, bucket, prefix, planned, chunks, assembled, output, plan(2))
@@ -139,12 +115,7 @@ def test_a_bucket_outside_the_allowlist_is_refused_before_anything_is_read_or_wr
     s3_render: S3Render, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RENDERZIP_BUCKET_ALLOWLIST", "renderzip-elsewhere")
-    event = {
-        "Action": "plan",
-        "ProjectUri": f"s3://{s3_render.bucket}/in/project.tar.gz",
-        "OutputPrefix": f"s3://{s3_render.bucket}/refused",
-        "Config": {"Chunks": 3},
-    }
+    event = plan_event(f"s3://{s3_render.bucket}/in/project.tar.gz", f"s3://{s3_render.bucket}/refused", {"Chunks": 3})
     with pytest.raises(BucketNotAllowed) as refused:
         handler(event, Context())
     assert (refused.value.field, refused.value.bucket) == ("ProjectUri", s3_render.bucket)
@@ -179,7 +150,7 @@ def test_the_plan_hash_of_another_plan_is_refused_before_chrome_starts(s3_render
     assert other["PlanHash"] != plan["PlanHash"]
     # Control: with its own hash the plan passes, and Chrome is started, which cannot work here.
     with pytest.raises(ChromeCrashed, match="cannot start"):
-        handler(_chunk_event(plan, s3_render.prefix, 0), Context())
+        handler(chunk_event(plan, s3_render.prefix, 0), Context())
 
     # The other plan's event, but the object at its PlanUri holds the first plan.
     prefix_key = "swapped"
@@ -191,7 +162,7 @@ def test_the_plan_hash_of_another_plan_is_refused_before_chrome_starts(s3_render
     )
     swapped = {**other, "PlanUri": f"s3://{s3_render.bucket}/{prefix_key}/{other_hash}/plan.tar.gz"}
     with pytest.raises(PlanHashMismatch) as refused:
-        handler(_chunk_event(swapped, f"s3://{s3_render.bucket}/{prefix_key}", 0), Context())
+        handler(chunk_event(swapped, f"s3://{s3_render.bucket}/{prefix_key}", 0), Context())
     assert (refused.value.expected, refused.value.actual) == (other_hash, plan["PlanHash"])
     assert "before unpacking" in str(refused.value)
     assert not PlanHashMismatch.retryable
@@ -206,6 +177,6 @@ def test_a_truncated_plan_archive_is_an_invalid_plan(s3_render: S3Render) -> Non
     s3_render.s3.put_object(Bucket=s3_render.bucket, Key=key, Body=whole[: len(whole) // 2])
     event = {**s3_render.plan, "PlanUri": f"s3://{s3_render.bucket}/{key}"}
     with pytest.raises(InvalidPlan, match="not a readable plan archive"):
-        handler(_chunk_event(event, f"s3://{s3_render.bucket}/truncated", 0), Context())
+        handler(chunk_event(event, f"s3://{s3_render.bucket}/truncated", 0), Context())
     assert not InvalidPlan.retryable
     assert _chunk_keys(s3_render, "truncated/") == []
