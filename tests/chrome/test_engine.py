@@ -14,6 +14,7 @@ from handler.errors import NetworkBlocked
 from handler.events import RenderConfig
 from handler.planfile import compute_plan_hash, read_plan_doc
 from handler.runtime import Runtime
+from tests.integration.conftest import barcode_values
 
 from .conftest import composition
 
@@ -33,24 +34,13 @@ def render(runtime: Runtime, project: Path, work: Path, config: RenderConfig) ->
     return planned, output
 
 
-def barcodes(runtime: Runtime, video: Path) -> list[int]:
-    values = []
-    for frame in media.decode_frames(runtime.ffmpeg, video, width=320, height=64):
-        value = 0
-        for bit in range(16):
-            offset = (20 * 320 + bit * 20 + 10) * 3
-            value = (value << 1) | int(sum(frame[offset : offset + 3]) < 3 * 128)
-        values.append(value)
-    return values
-
-
 @pytest.mark.parametrize("name", ["barcode", "raf-barcode"])
 @pytest.mark.parametrize("config", [RenderConfig(chunks=1), RenderConfig(frames_per_chunk=17)], ids=["1", "4-uneven"])
 def test_every_frame_lands_once_in_order(runtime: Runtime, tmp_path: Path, name: str, config: RenderConfig) -> None:
     planned, output = render(runtime, composition(name), tmp_path, config)
     assert planned.total_frames == 60
     assert planned.chunks in (((0, 60),), ((0, 17), (17, 34), (34, 51), (51, 60)))
-    assert barcodes(runtime, output) == list(range(60))
+    assert barcode_values(runtime.ffmpeg, output) == list(range(60))
 
 
 def test_one_chunk_or_four_capture_identical_frames(runtime: Runtime, tmp_path: Path) -> None:

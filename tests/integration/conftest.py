@@ -164,22 +164,27 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     return s3_server
 
 
+def default_zip() -> Path:
+    """dist/handler.zip, as the sessions use it; built from the lockfiles first when missing."""
+    zip_path = ROOT / "dist" / "handler.zip"
+    if not zip_path.is_file():
+        result = run_bundler("build", "-o", str(zip_path))
+        if result.returncode != 0:
+            message = f"cannot build {zip_path}:\n{result.stderr[-2000:]}"
+            if in_ci():
+                pytest.fail(message)
+            pytest.skip(message)
+    return zip_path
+
+
 @pytest.fixture(scope="session")
 def packaged_runtime() -> Runtime:
     """The packaged Chromium and ffmpeg, prepared from dist/handler.zip; the zip is built first when missing.
 
     It is the runtime `handler.runtime.prepare()` finds by itself, so the handler's own renders use it too.
     """
-    zip_path = ROOT / "dist" / "handler.zip"
-    if not zip_path.is_file():
-        result = run_bundler("build", "-o", str(zip_path))
-        if result.returncode != 0:
-            message = f"cannot build {zip_path} for the packaged binaries:\n{result.stderr[-2000:]}"
-            if in_ci():
-                pytest.fail(message)
-            pytest.skip(message)
     try:
-        return prepare(zip_path)
+        return prepare(default_zip())
     except RuntimeUnavailable as error:
         if in_ci():
             pytest.fail(str(error))

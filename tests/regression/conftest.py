@@ -21,15 +21,13 @@ from typing import Any
 
 import pytest
 
-from handler.runtime import Runtime, prepare
 from regression import cli
 from regression.fixtures import Fixture, discover
 from regression.imagerun import ImageContext, fresh_dir, pack_project, run_jobs
 from regression.suite import Rendered, render_job
-from tests.conftest import in_ci
-from tests.integration.conftest import ROOT, StandinImage, docker_client, run_bundler, standin_image
+from tests.integration.conftest import StandinImage, default_zip, docker_client, packaged_runtime, standin_image
 
-__all__ = ["docker_client", "standin_image"]
+__all__ = ["docker_client", "packaged_runtime", "standin_image"]
 
 DETERMINISM_FIXTURE = "particles"
 PERMUTED_ORDER = (1, 0, 2)
@@ -37,21 +35,8 @@ PERMUTED_ORDER = (1, 0, 2)
 
 @pytest.fixture(scope="session")
 def artifact_zip() -> Path:
-    """dist/handler.zip, as ``nox -s regression`` uses it; built first when missing."""
-    zip_path = ROOT / "dist" / "handler.zip"
-    if not zip_path.is_file():
-        result = run_bundler("build", "-o", str(zip_path))
-        if result.returncode != 0:
-            message = f"cannot build {zip_path}:\n{result.stderr[-2000:]}"
-            if in_ci():
-                pytest.fail(message)
-            pytest.skip(message)
-    return zip_path
-
-
-@pytest.fixture(scope="session")
-def host_runtime(artifact_zip: Path) -> Runtime:
-    return prepare(artifact_zip)
+    """dist/handler.zip, as ``nox -s regression`` uses it."""
+    return default_zip()
 
 
 @pytest.fixture(scope="session")

@@ -19,13 +19,12 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from handler.browser import Browser
-from handler.errors import RuntimeUnavailable
 from handler.media import decode_frames
-from handler.runtime import Runtime, locate_artifact, prepare
+from handler.runtime import Runtime
 from regression import oracle
+from regression.frames import psnr
 from regression.oracle import OracleError, reference_frames
-from tests.conftest import in_ci
-from tests.integration.conftest import ROOT, run_bundler
+from tests.integration.conftest import ROOT
 
 pytestmark = pytest.mark.chrome
 
@@ -37,38 +36,10 @@ MATCH_DB = 45.0
 Pixels = NDArray[np.uint8]
 
 
-@pytest.fixture(scope="module")
-def oracle_artifact() -> Path:
-    """RENDERZIP_ARTIFACT or dist/handler.zip, built from the lockfiles when missing."""
-    try:
-        return locate_artifact()
-    except RuntimeUnavailable:
-        artifact = ROOT / "dist" / "handler.zip"
-        result = run_bundler("build", "-o", str(artifact))
-        if result.returncode != 0:
-            message = f"cannot build {artifact}: {result.stderr.strip()[-2000:]}"
-            if in_ci():
-                pytest.fail(f"{message}; CI must provide it (see .ci/run)")
-            pytest.skip(message)
-        return artifact
-
-
-@pytest.fixture(scope="module")
-def oracle_runtime(oracle_artifact: Path) -> Runtime:
-    """The pinned Chromium and ffmpeg, prepared from the artifact as a local render does."""
-    return prepare(oracle_artifact)
-
-
 def pixels(image: bytes | Path) -> Pixels:
     source = io.BytesIO(image) if isinstance(image, bytes) else image
     with Image.open(source) as opened:
         return np.asarray(opened.convert("RGB"))
-
-
-def psnr(a: Pixels, b: Pixels) -> float:
-    assert a.shape == b.shape, (a.shape, b.shape)
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * float(np.log10(255**2 / mse))
 
 
 def handler_frames(runtime: Runtime, name: str, frames: range, size: tuple[int, int], fps: int) -> list[Pixels]:
@@ -101,10 +72,10 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "size", "fps", "checkpoints"), CASES, ids=[case[0] for case in CASES])
 def test_reference_frames_match_the_handler_capture(
-    oracle_runtime: Runtime, tmp_path: Path, name: str, size: tuple[int, int], fps: int, checkpoints: list[int]
+    packaged_runtime: Runtime, tmp_path: Path, name: str, size: tuple[int, int], fps: int, checkpoints: list[int]
 ) -> None:
-    expected = handler_frames(oracle_runtime, name, range(max(checkpoints) + 1), size, fps)
-    paths = reference_frames(COMPOSITIONS / name, checkpoints, chrome=oracle_runtime.chromium, out_dir=tmp_path)
+    expected = handler_frames(packaged_runtime, name, range(max(checkpoints) + 1), size, fps)
+    paths = reference_frames(COMPOSITIONS / name, checkpoints, chrome=packaged_runtime.chromium, out_dir=tmp_path)
     assert paths == [tmp_path / f"frame-{index:05d}.png" for index in checkpoints]
     scores = {index: psnr(pixels(path), expected[index]) for index, path in zip(checkpoints, paths, strict=True)}
     print(f"{name}: oracle vs handler PSNR (dB) per frame: {scores}")
@@ -112,19 +83,19 @@ def test_reference_frames_match_the_handler_capture(
 
 
 @pytest.mark.parametrize("name", ["barcode", "raf-barcode"])
-def test_barcode_reference_frames_decode_to_their_index(oracle_runtime: Runtime, tmp_path: Path, name: str) -> None:
+def test_barcode_reference_frames_decode_to_their_index(packaged_runtime: Runtime, tmp_path: Path, name: str) -> None:
     checkpoints = [59, 0, 1, 2, 31, 32, 45]  # out of order on purpose: each frame stands alone
-    paths = reference_frames(COMPOSITIONS / name, checkpoints, chrome=oracle_runtime.chromium, out_dir=tmp_path)
+    paths = reference_frames(COMPOSITIONS / name, checkpoints, chrome=packaged_runtime.chromium, out_dir=tmp_path)
     assert [read_barcode(pixels(path)) for path in paths] == checkpoints
 
 
 @pytest.mark.parametrize(("name", "size"), [("mixed", (320, 180)), ("css-barcode", (320, 64))])
 def test_a_one_frame_shift_falls_clearly_below_the_floor(
-    oracle_runtime: Runtime, tmp_path: Path, name: str, size: tuple[int, int]
+    packaged_runtime: Runtime, tmp_path: Path, name: str, size: tuple[int, int]
 ) -> None:
     checkpoints = [3, 10, 20]
-    expected = handler_frames(oracle_runtime, name, range(max(checkpoints) + 2), size, 30)
-    paths = reference_frames(COMPOSITIONS / name, checkpoints, chrome=oracle_runtime.chromium, out_dir=tmp_path)
+    expected = handler_frames(packaged_runtime, name, range(max(checkpoints) + 2), size, 30)
+    paths = reference_frames(COMPOSITIONS / name, checkpoints, chrome=packaged_runtime.chromium, out_dir=tmp_path)
     for index, path in zip(checkpoints, paths, strict=True):
         reference = pixels(path)
         same, later, earlier = (psnr(reference, expected[index + shift]) for shift in (0, 1, -1))
@@ -135,11 +106,11 @@ def test_a_one_frame_shift_falls_clearly_below_the_floor(
 
 @pytest.mark.ffmpeg
 def test_an_encoded_render_stays_above_the_floor_and_a_shift_does_not(
-    oracle_artifact: Path, oracle_runtime: Runtime, tmp_path: Path
+    artifact_zip: Path, packaged_runtime: Runtime, tmp_path: Path
 ) -> None:
     """End to end: plan, 3 chunks and assemble to MP4 (JPEG capture, x264), decoded, against the oracle."""
     output, (width, height) = tmp_path / "mixed.mp4", (320, 180)
-    env = {**os.environ, "RENDERZIP_ARTIFACT": str(oracle_artifact)}
+    env = {**os.environ, "RENDERZIP_ARTIFACT": str(artifact_zip)}
     rendered = subprocess.run(
         [sys.executable, "-m", "handler", "render", str(COMPOSITIONS / "mixed"), "-o", str(output), "--chunks", "3"],
         cwd=ROOT,
@@ -152,11 +123,11 @@ def test_an_encoded_render_stays_above_the_floor_and_a_shift_does_not(
     assert rendered.returncode == 0, rendered.stderr[-2000:]
     video = [
         np.frombuffer(frame, dtype=np.uint8).reshape(height, width, 3)
-        for frame in decode_frames(oracle_runtime.ffmpeg, output, width=width, height=height)
+        for frame in decode_frames(packaged_runtime.ffmpeg, output, width=width, height=height)
     ]
     assert len(video) == 30
     checkpoints = [0, 9, 10, 19, 20, 28]  # both sides of each chunk boundary
-    paths = reference_frames(COMPOSITIONS / "mixed", checkpoints, chrome=oracle_runtime.chromium, out_dir=tmp_path)
+    paths = reference_frames(COMPOSITIONS / "mixed", checkpoints, chrome=packaged_runtime.chromium, out_dir=tmp_path)
     for index, path in zip(checkpoints, paths, strict=True):
         reference = pixels(path)
         same, later = psnr(reference, video[index]), psnr(reference, video[index + 1])
@@ -168,20 +139,20 @@ def test_an_encoded_render_stays_above_the_floor_and_a_shift_does_not(
 # --- errors --------------------------------------------------------------------------------
 
 
-def test_a_missing_index_html_names_the_composition(oracle_runtime: Runtime, tmp_path: Path) -> None:
+def test_a_missing_index_html_names_the_composition(packaged_runtime: Runtime, tmp_path: Path) -> None:
     empty = tmp_path / "empty-composition"
     empty.mkdir()
     with pytest.raises(OracleError, match=r"composition empty-composition .*frame 4: no index\.html") as caught:
-        reference_frames(empty, [4], chrome=oracle_runtime.chromium, out_dir=tmp_path / "out", width=320, height=64)
+        reference_frames(empty, [4], chrome=packaged_runtime.chromium, out_dir=tmp_path / "out", width=320, height=64)
     assert caught.value.composition == empty.resolve()
     assert caught.value.frames == (4,)
 
 
-def test_a_seek_that_throws_names_the_frame_and_the_error(oracle_runtime: Runtime, tmp_path: Path) -> None:
+def test_a_seek_that_throws_names_the_frame_and_the_error(packaged_runtime: Runtime, tmp_path: Path) -> None:
     seek_error = COMPOSITIONS / "seek-error"
-    assert reference_frames(seek_error, [29], chrome=oracle_runtime.chromium, out_dir=tmp_path)[0].is_file()
+    assert reference_frames(seek_error, [29], chrome=packaged_runtime.chromium, out_dir=tmp_path)[0].is_file()
     with pytest.raises(OracleError, match=r"composition seek-error .*frame 30: seeking: .*composition broke at t=1"):
-        reference_frames(seek_error, [29, 30, 31], chrome=oracle_runtime.chromium, out_dir=tmp_path)
+        reference_frames(seek_error, [29, 30, 31], chrome=packaged_runtime.chromium, out_dir=tmp_path)
 
 
 def _composition(directory: Path, script: str) -> Path:
@@ -194,27 +165,27 @@ def _composition(directory: Path, script: str) -> Path:
     return directory
 
 
-def test_a_page_that_throws_while_loading_names_the_error(oracle_runtime: Runtime, tmp_path: Path) -> None:
+def test_a_page_that_throws_while_loading_names_the_error(packaged_runtime: Runtime, tmp_path: Path) -> None:
     broken = _composition(tmp_path / "throws-on-load", 'throw new TypeError("no timeline here");')
     with pytest.raises(OracleError, match=r"throws-on-load .*frame 0: the page threw while loading: TypeError: no tim"):
-        reference_frames(broken, [0], chrome=oracle_runtime.chromium, out_dir=tmp_path / "out")
+        reference_frames(broken, [0], chrome=packaged_runtime.chromium, out_dir=tmp_path / "out")
 
 
-def test_requests_outside_the_composition_are_blocked_and_named(oracle_runtime: Runtime, tmp_path: Path) -> None:
+def test_requests_outside_the_composition_are_blocked_and_named(packaged_runtime: Runtime, tmp_path: Path) -> None:
     with pytest.raises(OracleError, match=r"composition network .*frame 0: network blocked") as caught:
-        reference_frames(COMPOSITIONS / "network", [0], chrome=oracle_runtime.chromium, out_dir=tmp_path)
+        reference_frames(COMPOSITIONS / "network", [0], chrome=packaged_runtime.chromium, out_dir=tmp_path)
     for url in ("http://example.invalid/x.png", "file:///etc/passwd", "file:///etc/hostname"):
         assert url in str(caught.value)
     assert "dot.svg" not in str(caught.value)
 
 
 def test_a_seek_that_never_settles_times_out(
-    oracle_runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    packaged_runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stuck = _composition(tmp_path / "stuck", "window.__hf = { duration: 1, seek: () => new Promise(() => {}) };")
     monkeypatch.setattr(oracle, "STEP_TIMEOUT_S", 2.0)
     with pytest.raises(OracleError, match=r"composition stuck .*frame 3: seeking: timed out after 2 s"):
-        reference_frames(stuck, [3], chrome=oracle_runtime.chromium, out_dir=tmp_path / "out")
+        reference_frames(stuck, [3], chrome=packaged_runtime.chromium, out_dir=tmp_path / "out")
 
 
 def test_a_chromium_not_prepared_by_the_runtime_is_refused(tmp_path: Path) -> None:
@@ -226,20 +197,20 @@ def test_a_chromium_not_prepared_by_the_runtime_is_refused(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("bad", [-1, 2.5, True])
 def test_frame_indices_that_are_not_whole_numbers_from_0_are_refused(
-    oracle_runtime: Runtime, tmp_path: Path, bad: int
+    packaged_runtime: Runtime, tmp_path: Path, bad: int
 ) -> None:
     with pytest.raises(OracleError, match=rf"composition barcode .*frame {bad}: frame indices are whole numbers"):
-        reference_frames(COMPOSITIONS / "barcode", [0, bad], chrome=oracle_runtime.chromium, out_dir=tmp_path)
+        reference_frames(COMPOSITIONS / "barcode", [0, bad], chrome=packaged_runtime.chromium, out_dir=tmp_path)
     assert not (tmp_path / "frame-00000.png").exists(), "refused before any frame is drawn"
 
 
-def test_numpy_frame_indices_are_accepted(oracle_runtime: Runtime, tmp_path: Path) -> None:
+def test_numpy_frame_indices_are_accepted(packaged_runtime: Runtime, tmp_path: Path) -> None:
     checkpoints = [int(index) for index in np.arange(3, 6)]
     numpy_indices = list(np.arange(3, 6))  # as a caller picking checkpoints from an array would pass them
     paths = reference_frames(
         COMPOSITIONS / "barcode",
         numpy_indices,  # type: ignore[arg-type]
-        chrome=oracle_runtime.chromium,
+        chrome=packaged_runtime.chromium,
         out_dir=tmp_path,
     )
     assert [read_barcode(pixels(path)) for path in paths] == checkpoints

@@ -102,11 +102,11 @@ def test_two_renders_give_identical_psnr_figures(
     suite_run: SuiteRun,
     fault_renders: FaultRenders,
     fixtures: dict[str, Fixture],
-    host_runtime: Runtime,
+    packaged_runtime: Runtime,
     tmp_path: Path,
 ) -> None:
     fixture = fixtures[DETERMINISM_FIXTURE]
-    again = _evaluate(fixture, fault_renders.again.output, host_runtime, tmp_path)
+    again = _evaluate(fixture, fault_renders.again.output, packaged_runtime, tmp_path)
     first = next(f for f in suite_run.report["fixtures"] if f["name"] == DETERMINISM_FIXTURE)
     assert [c["psnr"] for c in first["checkpoints"]] == [
         "inf" if c.psnr is not None and math.isinf(c.psnr) else c.psnr for c in again.checkpoints
@@ -121,11 +121,11 @@ def test_two_renders_give_identical_psnr_figures(
 
 
 def test_a_one_frame_time_shift_fails_naming_the_fixture_and_frames(
-    suite_run: SuiteRun, fixtures: dict[str, Fixture], host_runtime: Runtime, tmp_path: Path
+    suite_run: SuiteRun, fixtures: dict[str, Fixture], packaged_runtime: Runtime, tmp_path: Path
 ) -> None:
     fixture = fixtures["barcode"]
-    shifted = shift_one_frame_late(host_runtime.ffmpeg, suite_run.rendered["barcode"].output, tmp_path / "late.mp4")
-    result = _evaluate(fixture, shifted, host_runtime, tmp_path / "report")
+    shifted = shift_one_frame_late(packaged_runtime.ffmpeg, suite_run.rendered["barcode"].output, tmp_path / "late.mp4")
+    result = _evaluate(fixture, shifted, packaged_runtime, tmp_path / "report")
     assert not result.ok
     # Frame 0 is repeated, so only checkpoint 0 still matches.
     assert _frames_named(result.failures, "barcode") == [f for f in fixture.checkpoints if f != 0]
@@ -133,20 +133,20 @@ def test_a_one_frame_time_shift_fails_naming_the_fixture_and_frames(
 
 
 def test_chunks_assembled_out_of_order_fail_naming_the_frames_of_the_swapped_chunks(
-    fault_renders: FaultRenders, fixtures: dict[str, Fixture], host_runtime: Runtime, tmp_path: Path
+    fault_renders: FaultRenders, fixtures: dict[str, Fixture], packaged_runtime: Runtime, tmp_path: Path
 ) -> None:
     fixture = fixtures["barcode"]
     assert PERMUTED_ORDER == (1, 0, 2)
-    result = _evaluate(fixture, fault_renders.permuted, host_runtime, tmp_path)
+    result = _evaluate(fixture, fault_renders.permuted, packaged_runtime, tmp_path)
     assert not result.ok
     # Chunks 0 and 1 (frames 0-59) traded places; chunk 2 (frames 60-89) is where it belongs.
     assert _frames_named(result.failures, "barcode") == [f for f in fixture.checkpoints if f < 60]
 
 
 def test_a_dropped_audio_clip_fails_naming_the_fixture_and_the_clip(
-    fault_renders: FaultRenders, fixtures: dict[str, Fixture], host_runtime: Runtime, tmp_path: Path
+    fault_renders: FaultRenders, fixtures: dict[str, Fixture], packaged_runtime: Runtime, tmp_path: Path
 ) -> None:
-    result = _evaluate(fixtures["audio"], fault_renders.dropped_clip, host_runtime, tmp_path)
+    result = _evaluate(fixtures["audio"], fault_renders.dropped_clip, packaged_runtime, tmp_path)
     assert not result.ok
     assert all(c.ok for c in result.checkpoints), "the pictures did not change"
     failed = {c.name for c in result.audio if not c.ok}
@@ -155,7 +155,7 @@ def test_a_dropped_audio_clip_fails_naming_the_fixture_and_the_clip(
 
 
 def test_a_wrong_baseline_passes_psnr_but_the_oracle_catches_it(
-    suite_run: SuiteRun, fixtures: dict[str, Fixture], host_runtime: Runtime, tmp_path: Path
+    suite_run: SuiteRun, fixtures: dict[str, Fixture], packaged_runtime: Runtime, tmp_path: Path
 ) -> None:
     oracle = load_oracle()
     if not oracle.available:
@@ -166,9 +166,9 @@ def test_a_wrong_baseline_passes_psnr_but_the_oracle_catches_it(
     fixture_dir = tmp_path / "barcode"
     shutil.copytree(fixtures["barcode"].root, fixture_dir)
     wrong = load_fixture(fixture_dir)
-    shifted = shift_one_frame_late(host_runtime.ffmpeg, suite_run.rendered["barcode"].output, tmp_path / "late.mp4")
-    baselines.update(wrong, shifted, ffmpeg=host_runtime.ffmpeg)
-    result = _evaluate(wrong, shifted, host_runtime, tmp_path / "report", oracle)
+    shifted = shift_one_frame_late(packaged_runtime.ffmpeg, suite_run.rendered["barcode"].output, tmp_path / "late.mp4")
+    baselines.update(wrong, shifted, ffmpeg=packaged_runtime.ffmpeg)
+    result = _evaluate(wrong, shifted, packaged_runtime, tmp_path / "report", oracle)
     assert all(c.psnr == math.inf for c in result.checkpoints), "the wrong baseline matches the wrong output"
     assert result.oracle == "ran"
     assert not result.ok
@@ -178,20 +178,20 @@ def test_a_wrong_baseline_passes_psnr_but_the_oracle_catches_it(
 
 
 def test_update_baselines_reports_what_changed(
-    suite_run: SuiteRun, fixtures: dict[str, Fixture], host_runtime: Runtime, tmp_path: Path
+    suite_run: SuiteRun, fixtures: dict[str, Fixture], packaged_runtime: Runtime, tmp_path: Path
 ) -> None:
     fixture_dir = tmp_path / "barcode"
     shutil.copytree(fixtures["barcode"].root, fixture_dir)
     copy = load_fixture(fixture_dir)
     output = suite_run.rendered["barcode"].output
-    unchanged = baselines.update(copy, output, ffmpeg=host_runtime.ffmpeg)
+    unchanged = baselines.update(copy, output, ffmpeg=packaged_runtime.ffmpeg)
     assert [c.describe() for c in unchanged][:2] == [
         "barcode: frame 0: old vs new PSNR inf dB (unchanged)",
         "barcode: frame 1: old vs new PSNR inf dB (unchanged)",
     ]
     assert not any(c.changed for c in unchanged)
-    shifted = shift_one_frame_late(host_runtime.ffmpeg, output, tmp_path / "late.mp4")
-    changed = {c.item: c for c in baselines.update(copy, shifted, ffmpeg=host_runtime.ffmpeg)}
+    shifted = shift_one_frame_late(packaged_runtime.ffmpeg, output, tmp_path / "late.mp4")
+    changed = {c.item: c for c in baselines.update(copy, shifted, ffmpeg=packaged_runtime.ffmpeg)}
     assert not changed["frame 0"].changed
     assert changed["frame 30"].changed and changed["frame 30"].old_vs_new is not None
     assert changed["frame 30"].old_vs_new < 20
