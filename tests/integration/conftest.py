@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +21,7 @@ from handler.local import LocalRender
 from handler.media import decode_frames
 from handler.runtime import Runtime, prepare
 from tests.conftest import in_ci, require_docker
+from tests.moto_server import moto_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,49 +96,11 @@ class S3Server:
     endpoint: str
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _answers(endpoint: str) -> bool:
-    try:
-        with urllib.request.urlopen(endpoint + "/moto-api/", timeout=1):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    """``python -m moto.server`` on 127.0.0.1 for the whole session, stopped at the end."""
-    port = _free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("moto") / "server.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers(endpoint):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the moto S3 server did not start:\n{log_path.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.1)
+    """The moto server for the whole session, stopped at the end."""
+    with moto_server(tmp_path_factory.mktemp("moto")) as endpoint:
         yield S3Server(endpoint)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def use_s3_server(monkeypatch: pytest.MonkeyPatch, server: S3Server, scratch: Path) -> None:
