@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--format", choices=["jpeg", "png"], help="capture format")
     render.add_argument("--crf", type=int, help="x264 constant rate factor")
     render.add_argument("--preset", help="x264 preset")
+    render.add_argument(
+        "--log",
+        type=Path,
+        help="append the handler's JSON log lines here (default: a temporary file, kept and shown only on failure)",
+    )
     remote = render.add_argument_group("on AWS (needs a checkout with deploy/ and boto3, not the Lambda zip)")
     remote.add_argument("--remote", metavar="STACK", help="render on this stack's state machine instead")
     remote.add_argument("--region", help="the stack's region")
@@ -74,6 +80,22 @@ def _remote(args: argparse.Namespace) -> int:
     return deploy_main(argv)
 
 
+def _temporary_log() -> Path:
+    handle, name = tempfile.mkstemp(prefix="renderzip-render-", suffix=".log")
+    os.close(handle)
+    return Path(name)
+
+
+def _show_log_tail(log_file: Path, lines: int = 10) -> None:
+    try:
+        tail = log_file.read_text(encoding="utf-8").splitlines()[-lines:]
+    except OSError:
+        return
+    print(f"handler log: {log_file} (last {len(tail)} lines)", file=sys.stderr)
+    for line in tail:
+        print(f"  {line}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.remote is not None:
@@ -83,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from handler import local  # noqa: PLC0415 - keeps --help fast
 
+    log_file = args.log or _temporary_log()
     try:
         result = local.render(
             args.project,
@@ -91,14 +114,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             frames_per_chunk=args.frames_per_chunk,
             workers=args.workers,
             config=_encoder_config(args),
+            log_file=log_file,
         )
     except RenderzipError as error:
         print(f"ERROR {error.code}: {error}", file=sys.stderr)
+        _show_log_tail(log_file)
         return 1
+    if args.log is None:
+        log_file.unlink(missing_ok=True)
     plan = result.plan
     print(
         f"wrote {result.output}: {plan['TotalFrames']} frames at {plan['Width']}x{plan['Height']} {plan['Fps']} fps,"
-        f" {plan['ChunkCount']} chunks, audio {'yes' if plan['HasAudio'] else 'no'},"
+        f" {plan['ChunkCount']} chunk{'s' if plan['ChunkCount'] != 1 else ''}, audio {'yes' if plan['HasAudio'] else 'no'},"
         f" {result.assembled['Bytes']} bytes in {result.seconds:.1f}s ({result.frames_per_second:.1f} frames/s)"
     )
     return 0

@@ -14,16 +14,20 @@ caller sees the same error code Step Functions would.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from handler.archive import pack_tree
+from handler.logs import LOG_FILE_ENV
 from handler.progress import ProgressBar
 from handler.requests import assemble_event, chunk_event, plan_event
 from handler.retry import DEFAULT_POLICY, Retried, RetryPolicy, run_with_retry
@@ -96,8 +100,50 @@ def render(
     config: dict[str, Any] | None = None,
     stream: TextIO | None = None,
     retry: RetryPolicy = DEFAULT_POLICY,
+    log_file: Path | None = None,
 ) -> LocalRender:
-    policy = retry
+    """Render ``project_dir`` to ``output``; with ``log_file``, the handler's JSON log lines go there, not to stdout."""
+    with _logs_to(log_file):
+        return _render(
+            project_dir,
+            output,
+            chunks=chunks,
+            frames_per_chunk=frames_per_chunk,
+            workers=workers,
+            config=config,
+            stream=stream,
+            policy=retry,
+        )
+
+
+@contextlib.contextmanager
+def _logs_to(log_file: Path | None) -> Iterator[None]:
+    """Point this process's handler logs, and its workers' (they inherit the environment), at ``log_file``."""
+    if log_file is None:
+        yield
+        return
+    before = os.environ.get(LOG_FILE_ENV)
+    os.environ[LOG_FILE_ENV] = str(log_file.resolve())
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[LOG_FILE_ENV]
+        else:
+            os.environ[LOG_FILE_ENV] = before
+
+
+def _render(
+    project_dir: Path,
+    output: Path,
+    *,
+    chunks: int | None,
+    frames_per_chunk: int | None,
+    workers: int,
+    config: dict[str, Any] | None,
+    stream: TextIO | None,
+    policy: RetryPolicy,
+) -> LocalRender:
     started = time.monotonic()
     retried: list[tuple[str, Retried]] = []
     work = Path(tempfile.mkdtemp(prefix="renderzip-local-"))
@@ -113,7 +159,7 @@ def render(
         retried.extend(("plan", note) for note in planned.retries)
         _report(stream, "plan", planned.retries)
         count = int(plan["ChunkCount"])
-        bar = ProgressBar(int(plan["TotalFrames"]), f"rendering {count} chunks", stream)
+        bar = ProgressBar(int(plan["TotalFrames"]), f"rendering {count} chunk{'s' if count != 1 else ''}", stream)
         results: dict[int, dict[str, Any]] = {}
         with ProcessPoolExecutor(max_workers=max(1, min(workers, count))) as pool:
             pending: set[Future[_Step]] = {

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from handler.errors import RenderzipError
@@ -57,15 +59,31 @@ class Invocation:
         self.results.update(fields)
 
 
+LOG_FILE_ENV = "RENDERZIP_LOG_FILE"
+"""Where log lines go instead of stdout: set by the local runner for itself and its workers."""
+
+
 class Logger:
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
+        self._file: TextIO | None = None
         self._cold = True
         self._current: Invocation | None = None
 
     @property
     def stream(self) -> TextIO:
-        return self._stream if self._stream is not None else sys.stdout
+        """The explicit stream, else the file named by `LOG_FILE_ENV`, else stdout (Lambda's log)."""
+        if self._stream is not None:
+            return self._stream
+        path = os.environ.get(LOG_FILE_ENV)
+        if not path:
+            return sys.stdout
+        if self._file is None or self._file.name != path:
+            if self._file is not None:
+                self._file.close()
+            # Append mode: lines of parallel workers interleave whole, never overwrite each other.
+            self._file = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 - kept open across invocations
+        return self._file
 
     @contextlib.contextmanager
     def invocation(self, context: object | None, action: str | None, **fields: object) -> Iterator[Invocation]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +19,8 @@ from handler.runtime import Runtime
 from tests.integration.conftest import barcode_values
 
 from .conftest import composition
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.chrome
 
@@ -112,3 +116,32 @@ def test_local_runner_goes_through_the_handler_and_writes_a_checked_mp4(runtime:
     assert info.fps == 30 and info.frame_count == 90
     assert info.video_duration is not None and abs(info.video_duration - 3.0) < 1 / 30
     assert result.assembled["Frames"] == 90 and len(result.chunks) == 3
+
+
+def _cli_render(project: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(out.parent)}
+    command = [sys.executable, "-m", "handler", "render", str(project), "-o", str(out), "--chunks", "2", *extra]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_cli_keeps_the_handler_log_off_the_terminal(tmp_path: Path) -> None:
+    log = tmp_path / "handler.log"
+    result = _cli_render(composition("barcode"), tmp_path / "out.mp4", "--log", str(log))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"wrote {tmp_path / 'out.mp4'}: 60 frames at 320x64 30 fps, 2 chunks")
+    assert len(result.stdout.splitlines()) == 1
+    assert '"event"' not in result.stderr
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    done = sorted(line["action"] for line in lines if line["event"] == "end")
+    assert done == ["assemble", "plan", "renderChunk", "renderChunk"]  # workers log there too
+
+
+def test_cli_failure_keeps_the_log_and_shows_its_tail(tmp_path: Path) -> None:
+    result = _cli_render(composition("seek-error"), tmp_path / "out.mp4")
+    assert result.returncode == 1
+    assert "ERROR PageError: Error: composition broke at t=1" in result.stderr
+    kept = [line for line in result.stderr.splitlines() if line.startswith("handler log: ")]
+    assert len(kept) == 1
+    log = Path(kept[0].split()[2])
+    assert log.parent == tmp_path
+    assert '"error_code":"PageError"' in log.read_text(encoding="utf-8")
