@@ -167,7 +167,14 @@ def parallelism(work: Path) -> dict[str, Any]:
     for workers in (1, 2):
         before, cpu, started = busy_jiffies(), own_cpu_s(), time.monotonic()
         with Path(os.devnull).open("w", encoding="utf-8") as quiet:
-            local.render(project, work / f"parallel-{workers}.mp4", chunks=4, workers=workers, stream=quiet)
+            local.render(
+                project,
+                work / f"parallel-{workers}.mp4",
+                chunks=4,
+                workers=workers,
+                stream=quiet,
+                log_file=work / "handler.log",
+            )
         wall = time.monotonic() - started
         cpu = own_cpu_s() - cpu  # the pool's workers and their Chrome and ffmpeg are reaped by now
         figures[f"workers_{workers}"] = {
