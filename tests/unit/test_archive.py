@@ -121,6 +121,10 @@ HOSTILE: dict[str, Callable[[], list[Member]]] = {
     ],
     "symlink inside": lambda: [regular("a.txt", b"x"), (info("b.txt", tarfile.SYMTYPE, linkname="a.txt"), None)],
     "absolute symlink": lambda: [(info("passwd", tarfile.SYMTYPE, linkname="/etc/passwd"), None)],
+    "write through a symlink to /etc/passwd": lambda: [
+        (info("passwd", tarfile.SYMTYPE, linkname="/etc/passwd"), None),
+        regular("passwd", b"renderzip-was-here::0:0::/:/bin/sh\n"),
+    ],
     "hard link": lambda: [(info("passwd", tarfile.LNKTYPE, linkname="/etc/passwd"), None)],
     "character device": lambda: [(info("null", tarfile.CHRTYPE), None)],
     "block device": lambda: [(info("disk", tarfile.BLKTYPE), None)],
@@ -136,6 +140,7 @@ HOSTILE: dict[str, Callable[[], list[Member]]] = {
 
 def assert_nothing_written(tmp_path: Path, before: set[str]) -> None:
     assert {p.name for p in tmp_path.iterdir()} == before
+    assert b"renderzip-was-here" not in Path("/etc/passwd").read_bytes()
     assert not Path("/tmp/renderzip-escaped").exists()
     assert not (tmp_path.parent / "escaped").exists()
 
