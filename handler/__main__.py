@@ -123,9 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.log is None:
         log_file.unlink(missing_ok=True)
     plan = result.plan
+    chunks = f"{plan['ChunkCount']} chunk{'s' if plan['ChunkCount'] != 1 else ''}"
     print(
         f"wrote {result.output}: {plan['TotalFrames']} frames at {plan['Width']}x{plan['Height']} {plan['Fps']} fps,"
-        f" {plan['ChunkCount']} chunk{'s' if plan['ChunkCount'] != 1 else ''}, audio {'yes' if plan['HasAudio'] else 'no'},"
+        f" {chunks}, audio {'yes' if plan['HasAudio'] else 'no'},"
         f" {result.assembled['Bytes']} bytes in {result.seconds:.1f}s ({result.frames_per_second:.1f} frames/s)"
     )
     return 0
