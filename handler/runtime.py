@@ -264,6 +264,23 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def _runtime_key(artifact: _Artifact, identity: bytes, artifact_path: Path) -> str:
+    """Names the prepared directory: equal for equal content, so copies of one zip share it.
+
+    A zip's files are copied out, so its content decides: the identity plus the name, size and
+    CRC-32 of every entry that is placed. A directory's files are linked, so its path decides too.
+    """
+    digest = hashlib.sha256(identity + f"|layout{LAYOUT_VERSION}".encode())
+    if artifact.zip is None:
+        digest.update(f"|dir|{artifact_path}".encode())
+    else:
+        digest.update(b"|zip")
+        for entry in sorted(artifact.zip.infolist(), key=lambda info: info.filename):
+            if entry.filename.startswith("bin/"):
+                digest.update(f"|{entry.filename}:{entry.file_size}:{entry.CRC:08x}".encode())
+    return digest.hexdigest()[:32]
+
+
 def prepare(artifact_path: Path | None = None, root: Path | None = None) -> Runtime:
     """Binaries ready to run; decoded on first use, reused while the sentinel stands."""
     artifact_path = artifact_path or locate_artifact()
@@ -273,8 +290,7 @@ def prepare(artifact_path: Path | None = None, root: Path | None = None) -> Runt
         raw = artifact.read(IDENTITY_PATH)
         manifest = json.loads(raw)
         identity = _identity_of(manifest)
-        kind = "zip" if artifact.zip is not None else "dir"
-        key = hashlib.sha256(raw + f"|layout{LAYOUT_VERSION}|{kind}|{artifact_path}".encode()).hexdigest()[:32]
+        key = _runtime_key(artifact, raw, artifact_path)
         final = root / key
         if not (final / SENTINEL).is_file():
             root.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,21 @@ def test_a_corrupt_frame_is_a_typed_error_and_leaves_nothing_ready(artifact: Pat
     with pytest.raises(RuntimeUnavailable, match="chromium"):
         prepare(artifact, tmp_path / "runtime")
     assert not [p for p in (tmp_path / "runtime").rglob(SENTINEL)]
+
+
+def test_copies_of_one_zip_share_their_prepared_binaries(artifact: Path, tmp_path: Path) -> None:
+    def zipped(name: str) -> Path:
+        path = tmp_path / name / "handler.zip"
+        path.parent.mkdir()
+        with zipfile.ZipFile(path, "w") as archive:
+            for file in sorted(artifact.rglob("*")):
+                if file.is_file():
+                    archive.write(file, file.relative_to(artifact).as_posix())
+        return path
+
+    first, copy = zipped("a"), zipped("b")
+    assert prepare(first, tmp_path / "runtime").root == prepare(copy, tmp_path / "runtime").root
+    # Another byte anywhere under bin/ is another runtime.
+    with zipfile.ZipFile(copy, "a") as archive:
+        archive.writestr("bin/chromium/fonts/Extra.ttf", b"more")
+    assert prepare(copy, tmp_path / "runtime").root != prepare(first, tmp_path / "runtime").root
