@@ -16,6 +16,7 @@ are linked in place from a directory artifact and copied out of a zip.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -23,10 +24,10 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ else:
 
 IDENTITY_PATH = "bin/artifacts.json"
 SENTINEL = ".ready"
+UNUSED_DAYS = 30  # a prepared runtime unused this long is removed when another is built
+STALE_BUILD_S = 86400  # a ".preparing-" directory this old belongs to a build that died
 LAYOUT_VERSION = 3
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 SWIFTSHADER_DIR = "swiftshader"
@@ -253,7 +256,7 @@ def _populate(artifact: _Artifact, manifest: dict[str, Any], work: Path, final: 
     (work / "home" / ".cache").mkdir(parents=True)
 
 
-@contextmanager
+@contextlib.contextmanager
 def _exclusive(lock_path: Path) -> Iterator[None]:
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -292,16 +295,42 @@ def prepare(artifact_path: Path | None = None, root: Path | None = None) -> Runt
         identity = _identity_of(manifest)
         key = _runtime_key(artifact, raw, artifact_path)
         final = root / key
-        if not (final / SENTINEL).is_file():
+        if (final / SENTINEL).is_file():
+            with contextlib.suppress(OSError):  # a read-only root still serves; it is just never pruned
+                os.utime(final / SENTINEL)  # its mtime says when it was last used
+        else:
             root.mkdir(parents=True, exist_ok=True)
             with _exclusive(root / f"{key}.lock"):
                 if not (final / SENTINEL).is_file():
                     _build(artifact, manifest, root, final)
+            _prune_unused(root, keep=final, now=time.time())
         return Runtime(final, final / "chromium", final / "ffmpeg", identity, str(manifest["chromium"]["source"]))
     except OSError as error:
         raise RuntimeUnavailable(f"cannot prepare the binaries under {root}: {error}") from error
     finally:
         artifact.close()
+
+
+def _prune_unused(root: Path, *, keep: Path, now: float) -> None:
+    """Remove prepared runtimes unused for `UNUSED_DAYS` and leftovers of interrupted builds.
+
+    Runs when a new runtime is built, so the cache holds what is in use, not every version
+    ever prepared. A runtime is removed under its lock, never while another process builds it.
+    """
+    for entry in root.iterdir():
+        if entry == keep or not entry.is_dir():
+            continue
+        if entry.name.startswith(".preparing-"):
+            if now - entry.stat().st_mtime > STALE_BUILD_S:
+                shutil.rmtree(entry, ignore_errors=True)
+            continue
+        try:
+            unused_s = now - (entry / SENTINEL).stat().st_mtime
+        except FileNotFoundError:
+            continue  # a broken attempt: the next prepare of it redoes it
+        if unused_s > UNUSED_DAYS * 86400:
+            with _exclusive(root / f"{entry.name}.lock"):
+                shutil.rmtree(entry, ignore_errors=True)
 
 
 def _build(artifact: _Artifact, manifest: dict[str, Any], root: Path, final: Path) -> None:

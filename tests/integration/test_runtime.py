@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -128,3 +130,28 @@ def test_copies_of_one_zip_share_their_prepared_binaries(artifact: Path, tmp_pat
     with zipfile.ZipFile(copy, "a") as archive:
         archive.writestr("bin/chromium/fonts/Extra.ttf", b"more")
     assert prepare(copy, tmp_path / "runtime").root != prepare(first, tmp_path / "runtime").root
+
+
+def test_building_a_runtime_removes_those_unused_for_a_month(artifact: Path, tmp_path: Path) -> None:
+    root = tmp_path / "runtime"
+    old = prepare(artifact, root)
+    identity = artifact / "bin" / "artifacts.json"
+    recent_artifact = tmp_path / "recent"
+    shutil.copytree(artifact, recent_artifact)
+    (recent_artifact / "bin" / "artifacts.json").write_text(identity.read_text().replace("1.2.3", "1.2.4"))
+    recent = prepare(recent_artifact, root)
+    month_ago = time.time() - 31 * 86400
+    os.utime(old.root / SENTINEL, (month_ago, month_ago))
+    os.utime(recent.root / SENTINEL, (month_ago + 2 * 86400, month_ago + 2 * 86400))
+    dead_build = root / ".preparing-dead"
+    dead_build.mkdir()
+    os.utime(dead_build, (month_ago, month_ago))
+    # Using a runtime marks it as used: the recent one is used again now.
+    assert prepare(recent_artifact, root).root == recent.root
+    newest_artifact = tmp_path / "newest"
+    shutil.copytree(artifact, newest_artifact)
+    (newest_artifact / "bin" / "artifacts.json").write_text(identity.read_text().replace("1.2.3", "1.2.5"))
+    newest = prepare(newest_artifact, root)
+    assert not old.root.exists()
+    assert not dead_build.exists()
+    assert recent.root.is_dir() and newest.root.is_dir()
