@@ -176,7 +176,8 @@ th { background: #f0f0f3; } td.num { text-align: right; font-variant-numeric: ta
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; }
 .badge.pass { background: #0a7d28; color: #fff; } .badge.fail { background: #c4001a; color: #fff; }
 .failures { color: #c4001a; margin: 6px 0; padding-left: 20px; }
-.frames td { padding: 4px; } .frames img { display: block; width: 256px; height: auto; image-rendering: pixelated; }
+.frames td { padding: 4px; }
+.frames img { display: block; width: min(256px, 19vw); height: auto; image-rendering: pixelated; }
 .frames .label { font-size: 12px; color: #555; } tr.bad td { background: #fff0f0; }
 .title { color: #555; margin: 0 0 8px; }
 """
