@@ -66,10 +66,10 @@ def _ffmpeg_psnr(ffmpeg: Path, a: Path, b: Path) -> float:
         ("particles/baseline/frame-0000.png", "particles/baseline/frame-0000.png"),
     ],
 )
-def test_psnr_agrees_with_ffmpegs_psnr_filter(host_runtime: Runtime, first: str, second: str) -> None:
+def test_psnr_agrees_with_ffmpegs_psnr_filter(packaged_runtime: Runtime, first: str, second: str) -> None:
     a, b = FIXTURES_DIR / first, FIXTURES_DIR / second
     ours = psnr(read_png(a), read_png(b))
-    theirs = _ffmpeg_psnr(host_runtime.ffmpeg, a, b)
+    theirs = _ffmpeg_psnr(packaged_runtime.ffmpeg, a, b)
     if math.isinf(theirs):
         assert math.isinf(ours)
     else:
