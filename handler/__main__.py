@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from handler.errors import RenderzipError
+from handler.requests import plan_config
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,11 +59,7 @@ def _remote(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    config = _encoder_config(args)
-    if args.chunks is not None:
-        config["Chunks"] = args.chunks
-    if args.frames_per_chunk is not None:
-        config["FramesPerChunk"] = args.frames_per_chunk
+    config = plan_config(args.chunks, args.frames_per_chunk, _encoder_config(args))
     argv = [
         "render",
         str(args.project),

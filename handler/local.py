@@ -29,7 +29,7 @@ from typing import Any, TextIO
 from handler.archive import pack_tree
 from handler.logs import LOG_FILE_ENV
 from handler.progress import ProgressBar
-from handler.requests import assemble_event, chunk_event, plan_event
+from handler.requests import assemble_event, chunk_event, plan_config, plan_event
 from handler.retry import DEFAULT_POLICY, Retried, RetryPolicy, run_with_retry
 
 
@@ -79,15 +79,6 @@ def _report(stream: TextIO | None, step: str, retries: tuple[Retried, ...]) -> N
     """Chunks report their retries on the progress bar; plan and assemble on a line of their own."""
     if retries:
         print(f"{step} done{_after(retries)}", file=stream or sys.stderr, flush=True)
-
-
-def _config(chunks: int | None, frames_per_chunk: int | None, overrides: dict[str, Any]) -> dict[str, Any]:
-    config = dict(overrides)
-    if chunks is not None:
-        config["Chunks"] = chunks
-    if frames_per_chunk is not None:
-        config["FramesPerChunk"] = frames_per_chunk
-    return config
 
 
 def render(
@@ -152,7 +143,7 @@ def _render(
         pack_tree(project_dir.resolve(), archive)
         prefix = (work / "out").as_uri()
         planned = _step(
-            plan_event(archive.as_uri(), prefix, _config(chunks, frames_per_chunk, config or {})),
+            plan_event(archive.as_uri(), prefix, plan_config(chunks, frames_per_chunk, config or {})),
             policy,
         )
         plan = planned.result

@@ -10,6 +10,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
+def plan_config(chunks: int | None, frames_per_chunk: int | None, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A plan's ``Config``: the chunking asked for on top of the other settings."""
+    config = dict(overrides)
+    if chunks is not None:
+        config["Chunks"] = chunks
+    if frames_per_chunk is not None:
+        config["FramesPerChunk"] = frames_per_chunk
+    return config
+
+
 def plan_event(project_uri: str, output_prefix: str, config: Mapping[str, Any]) -> dict[str, Any]:
     return {"Action": "plan", "ProjectUri": project_uri, "OutputPrefix": output_prefix, "Config": dict(config)}
 
