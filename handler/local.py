@@ -94,17 +94,48 @@ def render(
     log_file: Path | None = None,
 ) -> LocalRender:
     """Render ``project_dir`` to ``output``; with ``log_file``, the handler's JSON log lines go there, not to stdout."""
+    policy = retry
     with _logs_to(log_file):
-        return _render(
-            project_dir,
-            output,
-            chunks=chunks,
-            frames_per_chunk=frames_per_chunk,
-            workers=workers,
-            config=config,
-            stream=stream,
-            policy=retry,
-        )
+        started = time.monotonic()
+        retried: list[tuple[str, Retried]] = []
+        work = Path(tempfile.mkdtemp(prefix="renderzip-local-"))
+        try:
+            archive = work / "project.tar.gz"
+            pack_tree(project_dir.resolve(), archive)
+            prefix = (work / "out").as_uri()
+            planned = _step(
+                plan_event(archive.as_uri(), prefix, plan_config(chunks, frames_per_chunk, config or {})),
+                policy,
+            )
+            plan = planned.result
+            retried.extend(("plan", note) for note in planned.retries)
+            _report(stream, "plan", planned.retries)
+            count = int(plan["ChunkCount"])
+            bar = ProgressBar(int(plan["TotalFrames"]), f"rendering {count} chunk{'s' if count != 1 else ''}", stream)
+            results: dict[int, dict[str, Any]] = {}
+            with ProcessPoolExecutor(max_workers=max(1, min(workers, count))) as pool:
+                pending: set[Future[_Step]] = {
+                    pool.submit(_step, chunk_event(plan, prefix, index), policy) for index in range(count)
+                }
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        step = future.result()
+                        chunk = step.result
+                        results[int(chunk["ChunkIndex"])] = chunk
+                        retried.extend((f"chunk {chunk['ChunkIndex']}", note) for note in step.retries)
+                        bar.advance(int(chunk["Frames"]), f"chunk {chunk['ChunkIndex']} done{_after(step.retries)}")
+            ordered = [results[index] for index in range(count)]
+            output = output.resolve()
+            assembled = _step(
+                assemble_event(plan, [chunk["ChunkUri"] for chunk in ordered], output.as_uri()),
+                policy,
+            )
+            retried.extend(("assemble", note) for note in assembled.retries)
+            _report(stream, "assemble", assembled.retries)
+            return LocalRender(output, plan, ordered, assembled.result, time.monotonic() - started, tuple(retried))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -122,56 +153,3 @@ def _logs_to(log_file: Path | None) -> Iterator[None]:
             del os.environ[LOG_FILE_ENV]
         else:
             os.environ[LOG_FILE_ENV] = before
-
-
-def _render(
-    project_dir: Path,
-    output: Path,
-    *,
-    chunks: int | None,
-    frames_per_chunk: int | None,
-    workers: int,
-    config: dict[str, Any] | None,
-    stream: TextIO | None,
-    policy: RetryPolicy,
-) -> LocalRender:
-    started = time.monotonic()
-    retried: list[tuple[str, Retried]] = []
-    work = Path(tempfile.mkdtemp(prefix="renderzip-local-"))
-    try:
-        archive = work / "project.tar.gz"
-        pack_tree(project_dir.resolve(), archive)
-        prefix = (work / "out").as_uri()
-        planned = _step(
-            plan_event(archive.as_uri(), prefix, plan_config(chunks, frames_per_chunk, config or {})),
-            policy,
-        )
-        plan = planned.result
-        retried.extend(("plan", note) for note in planned.retries)
-        _report(stream, "plan", planned.retries)
-        count = int(plan["ChunkCount"])
-        bar = ProgressBar(int(plan["TotalFrames"]), f"rendering {count} chunk{'s' if count != 1 else ''}", stream)
-        results: dict[int, dict[str, Any]] = {}
-        with ProcessPoolExecutor(max_workers=max(1, min(workers, count))) as pool:
-            pending: set[Future[_Step]] = {
-                pool.submit(_step, chunk_event(plan, prefix, index), policy) for index in range(count)
-            }
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    step = future.result()
-                    chunk = step.result
-                    results[int(chunk["ChunkIndex"])] = chunk
-                    retried.extend((f"chunk {chunk['ChunkIndex']}", note) for note in step.retries)
-                    bar.advance(int(chunk["Frames"]), f"chunk {chunk['ChunkIndex']} done{_after(step.retries)}")
-        ordered = [results[index] for index in range(count)]
-        output = output.resolve()
-        assembled = _step(
-            assemble_event(plan, [chunk["ChunkUri"] for chunk in ordered], output.as_uri()),
-            policy,
-        )
-        retried.extend(("assemble", note) for note in assembled.retries)
-        _report(stream, "assemble", assembled.retries)
-        return LocalRender(output, plan, ordered, assembled.result, time.monotonic() - started, tuple(retried))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
