@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -28,11 +29,11 @@ import time
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from handler import RENDERER_VERSION
+from handler import RENDERER_RELEASE
 from handler.errors import RuntimeUnavailable
 
 if sys.version_info >= (3, 14):
@@ -54,6 +55,29 @@ ENV_ARTIFACT = "RENDERZIP_ARTIFACT"
 ENV_RUNTIME_DIR = "RENDERZIP_RUNTIME_DIR"
 
 
+# The sources that decide a frame's pixels or a chunk's bytes. Their digest is part of the
+# renderer version, so a plan made by one build of the code is refused by another that would
+# render it differently, instead of mixing their chunks in one video.
+_PIXEL_SOURCES = (
+    "page/shim.js",
+    "page/_page.py",
+    "browser.py",
+    "encode.py",
+    "audio.py",
+    "mux.py",
+    "_ffmpeg.py",
+)
+
+
+@functools.cache
+def renderer_version() -> str:
+    """The release plus a digest of `_PIXEL_SOURCES`; read once, when an identity is first made."""
+    digest = hashlib.sha256()
+    for name in _PIXEL_SOURCES:
+        digest.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes() + b"\0")
+    return f"{RENDERER_RELEASE}+{digest.hexdigest()[:12]}"
+
+
 @dataclass(frozen=True)
 class RuntimeIdentity:
     """What, besides the plan's own files, decides the rendered pixels and bytes."""
@@ -62,7 +86,7 @@ class RuntimeIdentity:
     chromium_sha256: str
     ffmpeg_version: str
     ffmpeg_sha256: str
-    renderer_version: str = RENDERER_VERSION
+    renderer_version: str = field(default_factory=renderer_version)
 
     def as_dict(self) -> dict[str, str]:
         return {

@@ -100,7 +100,7 @@ def test_links_and_missing_documents_are_refused(tmp_path: Path) -> None:
 
 
 def _renderer_version(package_parent: Path) -> str:
-    script = "import handler; print(handler.RENDERER_VERSION)"
+    script = "import handler.runtime; print(handler.runtime.renderer_version())"
     env = {"PYTHONPATH": str(package_parent), "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run(
         [sys.executable, "-c", script], env=env, cwd=package_parent, capture_output=True, text=True, check=True
