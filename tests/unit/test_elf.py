@@ -21,6 +21,7 @@ from bundler.elf import (
     read_elf_info,
 )
 from bundler.errors import BundlerError
+from tests.conftest import require_tool
 
 HOST_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine(), platform.machine())
 OTHER_ARCH, OTHER_E_MACHINE = ("x86_64", 62) if HOST_ARCH == "aarch64" else ("aarch64", 183)
@@ -49,9 +50,7 @@ needs_glibc_2_36 = pytest.mark.skipif(host_glibc() < (2, 36), reason="arc4random
 @pytest.fixture
 def cc(tmp_path: Path) -> Compiler:
     """Compile C source into tmp_path; skip (with the reason given) when gcc fails."""
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        pytest.skip("gcc is not installed")
+    gcc = require_tool("gcc")  # fails under CI=true, where .ci/run installs it
 
     def build(source: str, *flags: str, name: str = "prog", skip_reason: str = "") -> Path:
         src = tmp_path / f"{name}.c"
