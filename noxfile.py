@@ -130,7 +130,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole pytest suite (`-- PYTEST-ARGS`)."""
+    """The whole pytest suite (`-- PYTEST-ARGS`); as root, first installs the system parts it needs."""
     _install_dev(session)
+    if os.environ.get("RENDERZIP_PROVISION", "1") != "0":
+        # As root: apt-get installs Docker, debootstrap, faketime, ... and dockerd is started; otherwise it lists them.
+        session.run("python", "-m", "probes", "provision", env={"PYTHONPATH": str(ROOT)})
     args = session.posargs or ["tests"]
     session.run("python", "-m", "pytest", *args, env={"PYTHONPATH": str(ROOT), "CI": os.environ.get("CI", "")})

@@ -1,8 +1,9 @@
-"""Command line of the probes: ``python -m probes image|run``.
+"""Command line of the probes: ``python -m probes image|run|provision``.
 
 ``image`` prints the reference of the image to run in (building the stand-in
 when asked with ``--image standin``); ``run`` runs ``python3 ARGS`` in it with
-a task directory mounted read-only at /var/task, streaming the output.
+a task directory mounted read-only at /var/task, streaming the output;
+``provision`` installs (as root) what the test suite needs from the system.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bundler.targets import DEFAULT_RUNTIME
 from probes import lambda_env
 from probes.errors import ProbeError
 from probes.images import IMAGE_ENV, STANDIN, resolve_image
+from probes.provision import provision
 from probes.runner import RunSpec, run_in_image
 from probes.standin import ensure_standin
 
@@ -67,10 +69,16 @@ def make_parser() -> argparse.ArgumentParser:
         "--label", type=_env_pair, action="append", default=[], help="extra KEY=VALUE label on the container"
     )
     run_cmd.add_argument("args", nargs=argparse.REMAINDER, help="arguments to python3, after --")
+    commands.add_parser(
+        "provision", help="install (as root) or list what the test suite needs: Docker engine, debootstrap, ..."
+    )
     return parser
 
 
 def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
+    if args.command == "provision":
+        provision(reporter.step)
+        return EXIT_OK
     if args.command == "image":
         if args.rebuild and args.image == STANDIN:
             print(ensure_standin(args.runtime, reporter, rebuild=True).tag)

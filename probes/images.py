@@ -18,7 +18,7 @@ from bundler.lockfiles import LOCK_DIR, ImagePin, load_artifacts_lock
 from bundler.progress import Reporter
 from probes import engine
 from probes.errors import ImageUnavailable, ProbeError
-from probes.standin import ensure_standin
+from probes.standin import StandinRecipe, ensure_standin
 
 IMAGE_ENV = "RENDERZIP_IMAGE"
 STANDIN = "standin"
@@ -66,10 +66,12 @@ def resolve_image(
     lock_dir: Path = LOCK_DIR,
 ) -> str:
     """A reference to an image present in the local engine, pulling or building it if needed."""
-    client = client or engine.connect()
     choice = requested_image(option, environ)
     if choice == STANDIN:
-        return ensure_standin(runtime, reporter, client=client).tag
+        # The recipe is checked first: a runtime with no stand-in is an error whether or not an engine runs.
+        StandinRecipe.for_runtime(runtime)
+        return ensure_standin(runtime, reporter, client=client or engine.connect()).tag
+    client = client or engine.connect()
     image = choice or default_image(runtime, lock_dir)
     if engine.image_id(client, image) is not None:
         return image
