@@ -190,7 +190,7 @@ class FrameCountMismatch(RenderzipError):
 
 
 class ObjectNotFound(RenderzipError):
-    """An input object (project, plan, chunk) does not exist."""
+    """An input object (project, plan, chunk), or a local file to upload, does not exist."""
 
 
 class TransportThrottled(RenderzipError):
