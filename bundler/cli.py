@@ -10,16 +10,13 @@ from pathlib import Path
 from bundler import lock
 from bundler.build import PROJECT_ROOT, BuildOptions, build
 from bundler.cache import Cache, default_cache_root
-from bundler.cli_errors import run_command
 from bundler.errors import BundlerError
 from bundler.lockdiff import run_lock_diff
 from bundler.lockfiles import CHROME_SOURCES, LOCK_DIR
 from bundler.progress import ConsoleReporter
 from bundler.sizegate import run_size_gate
 from bundler.targets import DEFAULT_ARCH, DEFAULT_RUNTIME, Target
-
-EXIT_OK = 0
-EXIT_FAILED = 1  # a check ran and failed (gate exceeded, drift found)
+from handler.cli_errors import EXIT_OK, run_command
 
 DEFAULT_ZIP = PROJECT_ROOT / "dist" / "handler.zip"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bundler.errors import ZipLayoutError
+
 COMPONENTS = ("chromium", "ffmpeg", "python-deps", "handler", "other")
 
 
@@ -30,5 +32,5 @@ def check_arcname(name: str) -> str:
     """Refuse names that would unpack outside the task root or collide on case."""
     parts = name.split("/")
     if not name or name.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\\" in name:
-        raise ValueError(f"unsafe path in the zip: {name!r}")
+        raise ZipLayoutError(f"unsafe path in the zip: {name!r}")
     return name

@@ -66,6 +66,12 @@ class ElfCheckError(BundlerError):
         super().__init__(f"{len(self.problems)} ELF file(s) do not fit the target:\n{lines}")
 
 
+class ZipLayoutError(BundlerError):
+    """An entry of the zip has an unsafe path, or two inputs claim the same path."""
+
+    hint = "a lock item or a prune rule places files where they cannot go; check lockfiles/inputs.toml"
+
+
 class ArtifactError(BundlerError):
     """A built zip or its manifest is missing or unreadable."""
 

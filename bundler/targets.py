@@ -10,13 +10,15 @@ DEFAULT_RUNTIME = "python3.13"
 DEFAULT_ARCH = "x86_64"
 
 # Amazon Linux 2023 (python3.12 and newer) ships glibc 2.34; Amazon Linux 2 ships 2.26.
+# The handler needs Python 3.11 (hashlib.file_digest, tomllib...), as pyproject's requires-python says.
 _GLIBC_BY_RUNTIME: dict[str, tuple[int, int]] = {
-    "python3.10": (2, 26),
     "python3.11": (2, 26),
     "python3.12": (2, 34),
     "python3.13": (2, 34),
     "python3.14": (2, 34),
 }
+_TOO_OLD = ("python3.8", "python3.9", "python3.10")
+"""Lambda runtimes that exist (or did) but are older than the handler's Python."""
 _ARCHES = ("x86_64", "aarch64")
 # manylinux tags uv can resolve for; the newest one not above the runtime's glibc is used.
 _UV_MANYLINUX = ((2, 17), (2, 28), (2, 31), (2, 32), (2, 33), (2, 34))
@@ -39,6 +41,8 @@ class Target:
     def parse(cls, runtime: str = DEFAULT_RUNTIME, arch: str = DEFAULT_ARCH) -> Target:
         arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(arch, arch)
         if runtime not in _GLIBC_BY_RUNTIME:
+            if runtime in _TOO_OLD:
+                raise UnknownTarget(f"runtime {runtime!r} is too old: the handler needs Python 3.11 or newer")
             raise UnknownTarget(f"unknown runtime {runtime!r}")
         if arch not in _ARCHES:
             raise UnknownTarget(f"unknown architecture {arch!r}")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bundler.entries import Entry
+from bundler.errors import ZipLayoutError
 
 DEFLATE_LEVEL = 9
 _STORED_SUFFIXES = (".zst", ".br", ".gz", ".zip", ".whl", ".png", ".jpg", ".woff2")
@@ -70,7 +71,7 @@ def write_zip(
     names = [e.arcname for e in ordered]
     duplicates = sorted({n for n in names if names.count(n) > 1}) if len(set(names)) != len(names) else []
     if duplicates:
-        raise ValueError(f"two inputs claim the same path in the zip: {', '.join(duplicates)}")
+        raise ZipLayoutError(f"two inputs claim the same path in the zip: {', '.join(duplicates)}")
     stamp = zip_timestamp()
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".zip-", dir=out.parent))

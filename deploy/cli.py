@@ -1,7 +1,7 @@
 """``python -m deploy``: up, render, statemachine, template.
 
-Known errors print one ``ERROR ...`` line and a ``hint:`` line and exit 1;
-usage errors exit 2.
+Errors end as every command line of the project does (`handler.cli_errors`): one
+``ERROR ...`` line and a ``hint:`` line, exit status 2.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from deploy.progress import Progress
 from deploy.retry import DEFAULT_POLICY
 from deploy.statemachine import DEFAULT_MAX_CONCURRENCY, MAX_CONCURRENCY, definition
 from deploy.template import TEMPLATE_JSON, template_text
+from handler.cli_errors import EXIT_OK, run_command
 
 
 def _concurrency(text: str) -> int:
@@ -85,7 +86,7 @@ def _up(args: argparse.Namespace) -> int:
     _say(f"stack {result.stack}: {result.action}")
     for key in sorted(result.outputs):
         print(f"{key}\t{result.outputs[key]}")
-    return 0
+    return EXIT_OK
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -107,29 +108,26 @@ def _render(args: argparse.Namespace) -> int:
         poll_seconds=args.poll_seconds,
     )
     print(f"{result.output}\t{result.bytes} bytes\t{result.frames} frames\tsha256 {result.sha256}")
-    return 0
+    return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "up":
             return _up(args)
         if args.command == "render":
             return _render(args)
-        if args.command == "statemachine":
-            machine = definition(args.function_arn, max_concurrency=args.max_concurrency, retry=DEFAULT_POLICY)
-            print(json.dumps(machine, indent=2))
-            return 0
-        args.output.write_text(template_text(), encoding="utf-8")
-        _say(f"wrote {args.output}")
-        return 0
-    except DeployError as error:
-        print(f"ERROR {error.message}", file=sys.stderr)
-        if error.hint:
-            print(f"hint: {error.hint}", file=sys.stderr)
-        return 1
     except (ClientError, BotoCoreError) as error:
-        print(f"ERROR AWS: {error}", file=sys.stderr)
-        print("hint: check the credentials, the region and AWS_ENDPOINT_URL", file=sys.stderr)
-        return 1
+        raise DeployError(f"AWS: {error}", "check the credentials, the region and AWS_ENDPOINT_URL") from error
+    if args.command == "statemachine":
+        machine = definition(args.function_arn, max_concurrency=args.max_concurrency, retry=DEFAULT_POLICY)
+        print(json.dumps(machine, indent=2))
+        return EXIT_OK
+    args.output.write_text(template_text(), encoding="utf-8")
+    _say(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return run_command(lambda: _run(args), (DeployError,))

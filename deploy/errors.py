@@ -30,7 +30,7 @@ class StackError(DeployError):
     """The stack could not be created or updated, or lacks an output."""
 
 
-class ArtifactError(DeployError):
+class DeployArtifactError(DeployError):
     """The function's zip is missing or does not match its manifest."""
 
 

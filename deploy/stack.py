@@ -22,7 +22,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError, WaiterError
 
 from deploy.aws import describe_stack, error_code, error_message, outputs_of
-from deploy.errors import ArtifactError, StackError
+from deploy.errors import DeployArtifactError, StackError
 from deploy.template import template_text
 
 NO_UPDATES = "No updates are to be performed"
@@ -45,7 +45,7 @@ class ZipArtifact:
     @classmethod
     def read(cls, path: Path) -> ZipArtifact:
         if not path.is_file():
-            raise ArtifactError(f"{path}: no such file", "build it first: nox -s build_zip")
+            raise DeployArtifactError(f"{path}: no such file", "build it first: nox -s build_zip")
         with path.open("rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").digest()
         artifact = cls(path, digest.hex(), base64.b64encode(digest).decode("ascii"))
@@ -53,7 +53,7 @@ class ZipArtifact:
         if manifest.is_file():
             recorded = json.loads(manifest.read_text(encoding="utf-8")).get("zip", {}).get("sha256")
             if recorded != artifact.sha256:
-                raise ArtifactError(
+                raise DeployArtifactError(
                     f"{path}: sha256 {artifact.sha256} differs from its manifest's {recorded}",
                     "the zip changed after it was built: rebuild it with nox -s build_zip",
                 )

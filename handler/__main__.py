@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from handler.cli_errors import EXIT_OK, CommandLineError, run_command
 from handler.errors import RenderzipError
 from handler.requests import plan_config
 
@@ -53,12 +54,10 @@ def _remote(args: argparse.Namespace) -> int:
     try:
         from deploy.cli import main as deploy_main  # noqa: PLC0415 - deploy/ is not shipped in the zip
     except ImportError as error:
-        print(f"ERROR --remote cannot import the deploy package: {error}", file=sys.stderr)
-        print(
-            "hint: remote renders start from a checkout of renderzip with the dev lock installed, not from the zip",
-            file=sys.stderr,
-        )
-        return 1
+        raise CommandLineError(
+            f"--remote cannot import the deploy package: {error}",
+            "remote renders start from a checkout of renderzip with the dev lock installed, not from the zip",
+        ) from error
     config = plan_config(args.chunks, args.frames_per_chunk, _encoder_config(args))
     argv = [
         "render",
@@ -95,28 +94,34 @@ def _show_log_tail(log_file: Path, lines: int = 10) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    log_files: list[Path] = []
+
+    def show_log(error: Exception) -> None:
+        if log_files and isinstance(error, RenderzipError):
+            _show_log_tail(log_files[0])
+
+    return run_command(lambda: _run(args, log_files), (RenderzipError,), after_error=show_log)
+
+
+def _run(args: argparse.Namespace, log_files: list[Path]) -> int:
+    """The command; ``log_files`` gets the handler's log file once there is one, for the error path."""
     if args.remote is not None:
         return _remote(args)
     if args.region is not None:
-        print("ERROR --region needs --remote STACK", file=sys.stderr)
-        return 2
+        raise CommandLineError("--region needs --remote STACK")
     from handler import local  # noqa: PLC0415 - keeps --help fast
 
     log_file = args.log or _temporary_log()
-    try:
-        result = local.render(
-            args.project,
-            args.output,
-            chunks=args.chunks,
-            frames_per_chunk=args.frames_per_chunk,
-            workers=args.workers,
-            config=_encoder_config(args),
-            log_file=log_file,
-        )
-    except RenderzipError as error:
-        print(f"ERROR {error.code}: {error}", file=sys.stderr)
-        _show_log_tail(log_file)
-        return 1
+    log_files.append(log_file)
+    result = local.render(
+        args.project,
+        args.output,
+        chunks=args.chunks,
+        frames_per_chunk=args.frames_per_chunk,
+        workers=args.workers,
+        config=_encoder_config(args),
+        log_file=log_file,
+    )
     if args.log is None:
         log_file.unlink(missing_ok=True)
     plan = result.plan
@@ -126,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {chunks}, audio {'yes' if plan['HasAudio'] else 'no'},"
         f" {result.assembled['Bytes']} bytes in {result.seconds:.1f}s ({result.frames_per_second:.1f} frames/s)"
     )
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

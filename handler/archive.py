@@ -16,8 +16,9 @@ into a fresh directory beside the target, creating files with ``O_EXCL`` and
 archive has passed; on refusal the staging directory is removed and the target
 is not created.
 
-`scan_archive` applies the same checks and returns each file's sha256 without
-writing anything, so a plan can be hashed before it is unpacked.
+`stream_archive` applies the same checks while handing each file's stream to
+a callback, without writing anything, so a plan can be hashed before it is
+unpacked; `scan_archive` uses it to return each file's sha256.
 """
 
 from __future__ import annotations
@@ -241,6 +242,29 @@ def _walk_archive(
             raise UnsafeArchive(f"the archive is not a readable tar: {exc}") from None
 
 
+def stream_archive(
+    tar_gz: Path,
+    on_file: Callable[[str, tarfile.TarInfo, IO[bytes]], None],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_members: int = DEFAULT_MAX_MEMBERS,
+    max_ratio: float = DEFAULT_MAX_RATIO,
+) -> None:
+    """Hand each file of ``tar_gz`` to ``on_file`` (clean path, header, stream), checked as `safe_extract` checks.
+
+    Nothing is written and memory stays bounded whatever the archive holds, as long as
+    ``on_file`` reads its stream in blocks: ``member.size`` is known before any of it is read.
+    """
+    _walk_archive(
+        tar_gz,
+        max_bytes=max_bytes,
+        max_members=max_members,
+        max_ratio=max_ratio,
+        on_dir=lambda _: None,
+        on_file=on_file,
+    )
+
+
 def scan_archive(
     tar_gz: Path,
     *,
@@ -252,20 +276,18 @@ def scan_archive(
     found: list[MemberDigest] = []
 
     def on_file(rel: str, member: tarfile.TarInfo, handle: IO[bytes]) -> None:
-        digest = hashlib.sha256()
-        while block := handle.read(_BLOCK):
-            digest.update(block)
-        found.append(MemberDigest(rel, member.size, digest.hexdigest(), bool(member.mode & 0o111)))
+        found.append(MemberDigest(rel, member.size, stream_sha256(handle), bool(member.mode & 0o111)))
 
-    _walk_archive(
-        tar_gz,
-        max_bytes=max_bytes,
-        max_members=max_members,
-        max_ratio=max_ratio,
-        on_dir=lambda _: None,
-        on_file=on_file,
-    )
+    stream_archive(tar_gz, on_file, max_bytes=max_bytes, max_members=max_members, max_ratio=max_ratio)
     return sorted(found, key=lambda item: item.path.split("/"))
+
+
+def stream_sha256(handle: IO[bytes]) -> str:
+    """The sha256 of what is left in ``handle``, read in blocks."""
+    digest = hashlib.sha256()
+    while block := handle.read(_BLOCK):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def safe_extract(

@@ -8,7 +8,10 @@ One reader thread parses messages: replies complete the future waiting for
 their id, events go to subscribers (by method and session). One drain thread
 keeps the last lines of Chrome's stderr for error messages. When the pipe
 closes or Chrome exits, every waiter gets :class:`ChromeCrashed` with the exit
-status and that tail.
+status and that tail. When the reader cannot go on (a message that is not a
+JSON object, an event handler that raised), every waiter, and every later
+command, gets :class:`ProtocolError` saying why, at once: the connection is
+closed rather than left without a reader.
 """
 
 from __future__ import annotations
@@ -37,6 +40,25 @@ EventHandler = Callable[[Message], None]
 DEFAULT_TIMEOUT = 30.0
 STDERR_LINES = 20
 _READ_SIZE = 1 << 20
+
+
+_READER = "the DevTools reader"
+_SHOWN_BYTES = 120
+
+
+class _ReaderStopped(Exception):
+    """The reader cannot go on; the message says why."""
+
+
+def _parse(raw: bytes) -> Message:
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        message = None
+    if not isinstance(message, dict):
+        shown = raw[:_SHOWN_BYTES] + (b"..." if len(raw) > _SHOWN_BYTES else b"")
+        raise _ReaderStopped(f"Chrome sent a message that is not a JSON object ({len(raw)} bytes): {shown!r}")
+    return message
 
 
 class Subscription:
@@ -89,7 +111,7 @@ class CdpConnection:
         self._pending: dict[int, tuple[str, Future[Message]]] = {}
         self._subscriptions: dict[tuple[str, str | None], list[Subscription]] = {}
         self._handlers: dict[tuple[str, str | None], list[EventHandler]] = {}
-        self._closed: ChromeCrashed | None = None
+        self._closed: ChromeCrashed | ProtocolError | None = None
         self._closing = False
         self._stderr: deque[str] = deque(maxlen=STDERR_LINES)
         self._stderr_thread = threading.Thread(target=self._drain_stderr, args=(stderr_fd,), daemon=True)
@@ -186,13 +208,20 @@ class CdpConnection:
                 end = buffer.find(b"\0", start)
                 begin = 0
                 while end != -1:
-                    self._dispatch(json.loads(buffer[begin:end]))
+                    self._dispatch(_parse(bytes(buffer[begin:end])))
                     begin = end + 1
                     end = buffer.find(b"\0", begin)
                 if begin:
                     del buffer[:begin]
         except OSError:
             pass
+        except _ReaderStopped as stop:
+            self._fail(ProtocolError(_READER, f"{stop}; the connection is closed"), stop.__cause__)
+            return
+        except Exception as error:  # anything else must reach the waiters too, not end the thread silently
+            reason = f"{error!r} while dispatching a message; the connection is closed"
+            self._fail(ProtocolError(_READER, reason), error)
+            return
         self._shut("Chrome closed its DevTools pipe")
 
     def _dispatch(self, message: Message) -> None:
@@ -218,7 +247,10 @@ class CdpConnection:
         for subscription in subs:
             subscription._put(message)
         for handler in handlers:
-            handler(message.get("params", {}))
+            try:
+                handler(message.get("params", {}))
+            except Exception as error:
+                raise _ReaderStopped(f"the {key[0]} event handler raised {error!r}") from error
 
     def _drain_stderr(self, fd: int) -> None:
         with os.fdopen(fd, "rb") as stream:
@@ -230,7 +262,7 @@ class CdpConnection:
     def stderr_tail(self) -> str:
         return "\n".join(self._stderr)
 
-    def crash_error(self) -> ChromeCrashed:
+    def crash_error(self) -> ChromeCrashed | ProtocolError:
         return self._closed or ChromeCrashed("Chrome is not running")
 
     def _shut(self, message: str) -> None:
@@ -241,7 +273,11 @@ class CdpConnection:
             closing = self._closing
         status = self.process.wait(2.0 if not closing else 0.0)
         self._stderr_thread.join(timeout=1.0)
-        error = ChromeCrashed(message, status, self.stderr_tail())
+        self._fail(ChromeCrashed(message, status, self.stderr_tail()))
+
+    def _fail(self, error: ChromeCrashed | ProtocolError, cause: BaseException | None = None) -> None:
+        """Close the connection with ``error``: every waiter, and every later command, gets it; idempotent."""
+        error.__cause__ = cause
         with self._state_lock:
             if self._closed is not None:
                 return
@@ -265,7 +301,9 @@ class CdpConnection:
         if self.alive:
             with contextlib.suppress(ChromeCrashed, ChromeTimeout, ProtocolError):
                 self.send("Browser.close", timeout=timeout)
-        status = self.process.wait(timeout)
+            status = self.process.wait(timeout)
+        else:
+            status = self.process.poll()  # no one reads its pipe: no Browser.close, no waiting for one
         if status is None:
             self.process.signal_group(signal.SIGTERM)
             status = self.process.wait(timeout)

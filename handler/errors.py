@@ -139,7 +139,12 @@ class ChromeTimeout(RenderzipError):
 
 
 class ProtocolError(RenderzipError):
-    """Chrome answered a DevTools command with an error."""
+    """Chrome answered a DevTools command with an error, or the DevTools conversation broke.
+
+    The second case is a message that is not a JSON object or an event handler that raised: the
+    reader cannot go on, so every waiting and later command on that connection fails with it at
+    once. Not retryable: both are a renderer bug or a corrupt stream, not a passing fault.
+    """
 
     def __init__(self, method: str, message: str, code: int | None = None) -> None:
         self.method = method
@@ -185,7 +190,7 @@ class FrameCountMismatch(RenderzipError):
 
 
 class ObjectNotFound(RenderzipError):
-    """An input object (project, plan, chunk) does not exist."""
+    """An input object (project, plan, chunk), or a local file to upload, does not exist."""
 
 
 class TransportThrottled(RenderzipError):

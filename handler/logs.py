@@ -3,7 +3,9 @@
 Each invocation logs a ``start`` line, then an ``end`` line (with
 ``duration_ms`` and whatever sizes the work reported) or an ``error`` line
 (with ``error_code``, ``retryable`` and the message). The Lambda context
-(function name, request id, memory) is read once per invocation. ``None``
+(function name, request id, memory) is read once per invocation, and so is
+`LOG_FILE_ENV`, which says where the lines go: a write never reads the
+environment. ``None``
 values are dropped, the event itself is never logged, fields whose names look
 secret are dropped, and every string passes through `handler.redact.redact`.
 """
@@ -64,25 +66,39 @@ LOG_FILE_ENV = "RENDERZIP_LOG_FILE"
 
 
 class Logger:
-    def __init__(self, stream: TextIO | None = None) -> None:
+    """Writes to ``stream`` when given (tests), else to the file `LOG_FILE_ENV` names, else stdout (Lambda's log).
+
+    ``environ`` (``os.environ`` by default) is read when the logger is made and when each
+    invocation starts, never on a write.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, environ: Mapping[str, str] | None = None) -> None:
         self._stream = stream
+        self._environ: Mapping[str, str] = os.environ if environ is None else environ
         self._file: TextIO | None = None
         self._cold = True
         self._current: Invocation | None = None
+        self._path = self._read_environment()
+
+    def use(self, stream: TextIO | None) -> None:
+        """Write to ``stream`` from now on; None goes back to the environment's choice."""
+        self._stream = stream
+
+    def _read_environment(self) -> str | None:
+        return self._environ.get(LOG_FILE_ENV) or None
 
     @property
     def stream(self) -> TextIO:
-        """The explicit stream, else the file named by `LOG_FILE_ENV`, else stdout (Lambda's log)."""
+        """Where the next line goes."""
         if self._stream is not None:
             return self._stream
-        path = os.environ.get(LOG_FILE_ENV)
-        if not path:
+        if self._path is None:
             return sys.stdout
-        if self._file is None or self._file.name != path:
+        if self._file is None or self._file.name != self._path:
             if self._file is not None:
                 self._file.close()
             # Append mode: lines of parallel workers interleave whole, never overwrite each other.
-            self._file = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 - kept open across invocations
+            self._file = Path(self._path).open("a", encoding="utf-8")  # noqa: SIM115 - kept open across invocations
         return self._file
 
     @contextlib.contextmanager
@@ -99,6 +115,7 @@ class Logger:
         )
         self._cold = False
         self._current = current
+        self._path = self._read_environment()
         try:
             self.log("INFO", "start", **fields)
             try:
@@ -131,8 +148,9 @@ class Logger:
             )
         record.update(fields)
         line = json.dumps(_ordered(record), ensure_ascii=False, separators=(",", ":"), default=str)
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        stream = self.stream
+        stream.write(line + "\n")
+        stream.flush()
 
 
 def scrub(value: object) -> object:

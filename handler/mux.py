@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from handler import _ffmpeg
+from handler.errors import InvalidPlan, InvalidUri, ObjectNotFound
 
 
 def concat_list(paths: Sequence[Path]) -> str:
@@ -16,7 +17,7 @@ def concat_list(paths: Sequence[Path]) -> str:
     for path in paths:
         text = str(path.resolve())
         if "\n" in text or "\r" in text:
-            raise ValueError(f"{text!r}: a line break cannot be written in a concat list")
+            raise InvalidUri(text, "a line break cannot be written in an ffmpeg concat list")
         quoted = "'" + text.replace("'", "'\\''") + "'"
         lines.append(f"file {quoted}")
     return "\n".join(lines) + "\n"
@@ -30,10 +31,10 @@ def concat_chunks(ffmpeg: Path, chunk_paths: Sequence[Path], out: Path, *, audio
     too and cut with ``-shortest``, so it never outlasts the video by more than one AAC frame.
     """
     if not chunk_paths:
-        raise ValueError("concat_chunks needs at least one chunk")
+        raise InvalidPlan("assemble needs at least one chunk")
     for path in chunk_paths:
         if not path.is_file():
-            raise FileNotFoundError(f"chunk {path} does not exist")
+            raise ObjectNotFound(f"chunk {path} does not exist")
     work = Path(tempfile.mkdtemp(prefix="renderzip-concat-"))
     try:
         listing = work / "chunks.ffconcat"

@@ -19,8 +19,9 @@ import tarfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from handler.archive import stream_archive, stream_sha256
 from handler.errors import InvalidPlan, PlanHashMismatch
 
 PLAN_FILE = "plan.json"
@@ -29,6 +30,8 @@ PLAN_HASH_PREFIX = "v1-"
 PROJECT_DIR = "project"
 AUDIO_FILE = "audio.m4a"
 _HASH_DOMAIN = b"renderzip plan hash v1\n"
+MAX_PLAN_DOC_BYTES = 4 * 1024 * 1024
+"""A plan.json is a few KiB (its chunk table has at most 1000 rows); anything past this is refused unread."""
 
 
 def canonical_json(value: object) -> bytes:
@@ -128,29 +131,34 @@ def compute_plan_hash(plan_dir: Path, encoder: Mapping[str, Any], runtime: Mappi
     return plan_hash_of(_file_digests(plan_dir), encoder, runtime)
 
 
-def verify_plan_archive(archive: Path, expected: str, runtime: Mapping[str, str]) -> None:
-    """Check a packed plan against ``expected`` by streaming it, before anything is unpacked."""
+def verify_plan_archive(
+    archive: Path, expected: str, runtime: Mapping[str, str], *, max_document: int = MAX_PLAN_DOC_BYTES
+) -> None:
+    """Check a packed plan against ``expected`` by streaming it, before anything is unpacked.
+
+    The stream is checked with the extraction limits while it is read (`UnsafeArchive`), and
+    ``plan.json`` is read only when its header says it is at most ``max_document`` bytes, so
+    memory stays bounded whatever the archive holds.
+    """
     digests: list[tuple[str, str]] = []
     document: bytes | None = None
+
+    def on_file(name: str, member: tarfile.TarInfo, stream: IO[bytes]) -> None:
+        nonlocal document
+        if name == PLAN_FILE:
+            if member.size > max_document:
+                raise InvalidPlan(
+                    f"{PLAN_FILE} in {archive.name} is {member.size} bytes; a plan document is at most "
+                    f"{max_document} bytes"
+                )
+            document = stream.read(max_document + 1)
+            digests.append((name, hashlib.sha256(document).hexdigest()))
+        else:
+            digests.append((name, stream_sha256(stream)))
+
     try:
-        with tarfile.open(archive, mode="r:gz") as tar:
-            for member in tar:
-                if not member.isfile():
-                    continue
-                name = member.name.removeprefix("./")
-                stream = tar.extractfile(member)
-                if stream is None:
-                    continue
-                data = stream.read() if name == PLAN_FILE else None
-                if data is not None:
-                    document = data
-                    digests.append((name, hashlib.sha256(data).hexdigest()))
-                else:
-                    digest = hashlib.sha256()
-                    while block := stream.read(1 << 20):
-                        digest.update(block)
-                    digests.append((name, digest.hexdigest()))
-    except (tarfile.TarError, OSError, EOFError) as error:
+        stream_archive(archive, on_file)
+    except OSError as error:
         raise InvalidPlan(f"{archive.name} is not a readable plan archive: {error}") from error
     if document is None:
         raise InvalidPlan(f"{archive.name} holds no {PLAN_FILE}")

@@ -89,6 +89,8 @@ def download(
 def upload(path: Path, uri: Uri | str, *, allowlist: AllowlistArg = "env", tuning: Tuning = DEFAULT_TUNING) -> str:
     """Store the file ``path`` at ``uri`` and return its sha256 (also kept as the object's ``sha256`` metadata)."""
     target = _checked(uri, allowlist)
+    if not path.is_file():
+        raise ObjectNotFound(f"cannot upload {path} to {target}: there is no such file")
     digest = file_sha256(path)
     if target.scheme == "file":
         target.path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,18 +13,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bundler.cli_errors import EXIT_ERROR, run_command
 from bundler.errors import BundlerError
 from bundler.progress import ConsoleReporter
 from bundler.targets import DEFAULT_RUNTIME
+from handler.cli_errors import EXIT_OK, CommandLineError, run_command
 from probes import lambda_env
 from probes.errors import ProbeError
 from probes.images import IMAGE_ENV, STANDIN, resolve_image
 from probes.provision import provision
 from probes.runner import RunSpec, run_in_image
 from probes.standin import ensure_standin
-
-EXIT_OK = 0
 
 
 def _positive_int(text: str) -> int:
@@ -89,8 +87,7 @@ def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
     if command[:1] == ["--"]:
         command = command[1:]
     if not command:
-        sys.stderr.write("ERROR nothing to run\nhint: python -m probes run --task-dir DIR -- -c 'print(1)'\n")
-        return EXIT_ERROR
+        raise CommandLineError("nothing to run", "python -m probes run --task-dir DIR -- -c 'print(1)'")
     image = resolve_image(args.runtime, args.image, reporter)
     spec = RunSpec(
         image=image,

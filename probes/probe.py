@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from bundler.build import BuildOptions, build
-from bundler.cli_errors import EXIT_ERROR, report_error
 from bundler.errors import BundlerError
 from bundler.progress import ConsoleReporter
 from bundler.targets import DEFAULT_RUNTIME
+from handler.cli_errors import EXIT_FAILED, EXIT_OK, run_command
 from probes import beginframe
 from probes.errors import ProbeError
 from probes.images import resolve_image
@@ -92,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runtime", default=DEFAULT_RUNTIME)
     parser.add_argument("--deadline", type=float, default=30.0, help="seconds the probe may take inside the image")
     args = parser.parse_args(argv)
+    return run_command(lambda: _run(args), (BundlerError, ProbeError))
+
+
+def _run(args: argparse.Namespace) -> int:
     reporter = ConsoleReporter()
     work = Path(tempfile.mkdtemp(prefix="renderzip-probe-"))
     try:
@@ -111,11 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not outcome.ok or not result.get("ok"):
             tail = "\n".join(outcome.stderr_tail[-10:])
             sys.stderr.write(f"ERROR the BeginFrame probe failed: {outcome.reason}\n{tail}\n")
-            return 1
-        return 0
-    except (BundlerError, ProbeError) as error:
-        report_error(error)
-        return EXIT_ERROR
+            return EXIT_FAILED
+        return EXIT_OK
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -21,6 +21,7 @@ from bundler.build import BuildOptions, build
 from bundler.errors import BundlerError
 from bundler.progress import ConsoleReporter
 from bundler.targets import DEFAULT_RUNTIME
+from handler.cli_errors import EXIT_ERROR, EXIT_FAILED, EXIT_OK, known_errors, report_error
 from handler.digest import file_sha256
 from handler.errors import RenderzipError
 from handler.runtime import prepare
@@ -129,16 +130,10 @@ def run(argv: Sequence[str] | None = None) -> Outcome:
         print(
             f"whole suite {report['seconds']:.1f}s (rendering {render_seconds:.1f}s); report: {html_path}, {json_path}"
         )
-        return Outcome(0 if report["ok"] else 1, out_dir, work)
-    except (RegressionError, BundlerError, ProbeError, RenderzipError) as error:
-        sys.stderr.write(f"ERROR {error}\n")
-        detail = getattr(error, "detail", "")
-        if detail:
-            sys.stderr.write(f"{detail}\n")
-        hint = getattr(error, "hint", "")
-        if hint:
-            sys.stderr.write(f"hint: {hint}\n")
-        return Outcome(2, out_dir, work)
+        return Outcome(EXIT_OK if report["ok"] else EXIT_FAILED, out_dir, work)
+    except known_errors(RegressionError, BundlerError, ProbeError, RenderzipError) as error:
+        report_error(error)
+        return Outcome(EXIT_ERROR, out_dir, work)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -150,7 +145,7 @@ def _update(rendered: Sequence[Rendered], ffmpeg: Path) -> int:
     for item in rendered:
         if not item.ok:
             sys.stderr.write(f"ERROR {item.fixture.name}: {item.error}\n")
-            status = 2
+            status = EXIT_ERROR
             continue
         changes = baselines.update(item.fixture, item.output, ffmpeg=ffmpeg)
         changed = [change for change in changes if change.changed]

@@ -12,6 +12,11 @@ class RegressionError(Exception):
         super().__init__(message)
         self.detail = detail
 
+    @property
+    def detail_lines(self) -> str:
+        """Shown between the ``ERROR`` and ``hint:`` lines."""
+        return self.detail
+
 
 class FixtureError(RegressionError):
     """A fixture directory or its ``fixture.toml`` is malformed."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -103,3 +104,26 @@ def test_close_reaps_chrome_and_leaks_no_fd_or_thread(runtime: Runtime) -> None:
     assert not profile.exists()
     assert open_fds() == fds
     assert set(threading.enumerate()) == threads
+
+
+def test_an_event_handler_that_raises_fails_every_waiter_at_once(browser: Browser) -> None:
+    connection = browser.connection
+
+    def handler(params: dict[str, object]) -> None:
+        raise KeyError("targetInfo")
+
+    page = browser.open_page(64, 64, allowed_root=HERE)
+    waiting = page.connection.post(
+        "Runtime.evaluate", {"expression": NEVER, "awaitPromise": True}, session_id=page.session_id
+    )
+    connection.send("Target.setDiscoverTargets", {"discover": True})
+    connection.on("Target.targetCreated", handler)
+    started = time.monotonic()
+    reason = r"the Target\.targetCreated event handler raised KeyError\('targetInfo'\); the connection is closed"
+    with pytest.raises(ProtocolError, match=reason):
+        connection.send("Target.createTarget", {"url": "about:blank"}, timeout=20)
+    with pytest.raises(ProtocolError, match=reason):
+        connection.result("Runtime.evaluate", waiting, timeout=20)
+    with pytest.raises(ProtocolError, match=reason):
+        connection.send("Browser.getVersion", timeout=20)
+    assert time.monotonic() - started < 5.0

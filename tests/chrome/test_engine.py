@@ -138,7 +138,7 @@ def test_cli_keeps_the_handler_log_off_the_terminal(tmp_path: Path) -> None:
 
 def test_cli_failure_keeps_the_log_and_shows_its_tail(tmp_path: Path) -> None:
     result = _cli_render(composition("seek-error"), tmp_path / "out.mp4")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "ERROR PageError: Error: composition broke at t=1" in result.stderr
     kept = [line for line in result.stderr.splitlines() if line.startswith("handler log: ")]
     assert len(kept) == 1

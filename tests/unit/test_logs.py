@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from handler.errors import PlanHashMismatch, TransportThrottled
-from handler.logs import KEY_ORDER, Logger, scrub
+from handler.logs import KEY_ORDER, LOG_FILE_ENV, Logger, scrub
 
 
 @dataclass
@@ -148,3 +150,53 @@ def test_scrub_truncates_long_strings() -> None:
 def test_output_goes_to_stdout_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     Logger().info("hello")
     assert json.loads(capsys.readouterr().out)["event"] == "hello"
+
+
+class CountingEnviron(Mapping[str, str]):
+    """An environment that counts how often it is read."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+        self.reads = 0
+
+    def __getitem__(self, key: str) -> str:
+        self.reads += 1
+        return self.values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def test_the_environment_is_read_once_per_invocation_not_per_line(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    environ = CountingEnviron({LOG_FILE_ENV: str(first)})
+    log = Logger(environ=environ)
+    assert environ.reads == 1
+    with log.invocation(Context(), "renderChunk"):
+        environ.values[LOG_FILE_ENV] = str(second)  # changed mid-invocation: this invocation keeps its file
+        for index in range(50):
+            log.info("frame", index=index)
+    assert environ.reads == 2
+    with log.invocation(Context(), "renderChunk"):
+        pass
+    assert environ.reads == 3
+    assert [line["event"] for line in map(json.loads, first.read_text().splitlines())] == [
+        "start",
+        *["frame"] * 50,
+        "end",
+    ]
+    assert [line["event"] for line in map(json.loads, second.read_text().splitlines())] == ["start", "end"]
+
+
+def test_the_stream_can_be_swapped_and_given_back(tmp_path: Path) -> None:
+    log = Logger(environ={LOG_FILE_ENV: str(tmp_path / "file.log")})
+    swapped = io.StringIO()
+    log.use(swapped)
+    log.info("to the swapped stream")
+    log.use(None)
+    log.info("to the file")
+    assert [line["event"] for line in lines(swapped)] == ["to the swapped stream"]
+    assert json.loads((tmp_path / "file.log").read_text())["event"] == "to the file"

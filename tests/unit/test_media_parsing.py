@@ -13,9 +13,9 @@ from PIL import Image
 
 from handler._images import image_size
 from handler.encode import EncoderSettings
-from handler.errors import InvalidPlan
+from handler.errors import InvalidPlan, InvalidUri, ObjectNotFound
 from handler.media import onset_time, parse
-from handler.mux import concat_list
+from handler.mux import concat_chunks, concat_list
 
 STDERR = """Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'out.mp4':
   Metadata:
@@ -85,8 +85,15 @@ def test_concat_list_quotes_every_path(tmp_path: Path) -> None:
     text = concat_list([odd])
     assert text.splitlines()[0] == "ffconcat version 1.0"
     assert text.splitlines()[1] == "file '" + str(odd).replace("'", "'\\''") + "'"
-    with pytest.raises(ValueError, match="line break"):
+    with pytest.raises(InvalidUri, match="line break"):
         concat_list([tmp_path / "a\nb.mp4"])
+
+
+def test_concat_chunks_refuses_a_missing_chunk_with_a_typed_error(tmp_path: Path) -> None:
+    with pytest.raises(ObjectNotFound, match=r"chunk .*0001\.mp4 does not exist"):
+        concat_chunks(tmp_path / "ffmpeg-not-run", [tmp_path / "0001.mp4"], tmp_path / "out.mp4", audio=None)
+    with pytest.raises(InvalidPlan, match="at least one chunk"):
+        concat_chunks(tmp_path / "ffmpeg-not-run", [], tmp_path / "out.mp4", audio=None)
 
 
 def test_settings_round_trip_through_canonical_json() -> None:

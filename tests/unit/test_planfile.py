@@ -1,16 +1,34 @@
 from __future__ import annotations
 
+import io
+import os
 import shutil
+import struct
 import subprocess
 import sys
+import tarfile
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 import handler
 from handler import RENDERER_RELEASE
-from handler.errors import InvalidPlan, PlanHashMismatch
-from handler.planfile import PlanDoc, compute_plan_hash, read_plan_doc, verify_plan, write_plan_doc
+from handler.archive import pack_tree
+from handler.errors import InvalidPlan, PlanHashMismatch, UnsafeArchive
+from handler.planfile import (
+    MAX_PLAN_DOC_BYTES,
+    PlanDoc,
+    compute_plan_hash,
+    read_plan_doc,
+    verify_plan,
+    verify_plan_archive,
+    write_plan_doc,
+)
+
+MiB = 1024 * 1024
 
 RUNTIME = {
     "chromium_version": "1",
@@ -117,3 +135,95 @@ def test_renderer_version_changes_with_the_sources_that_decide_pixels(tmp_path: 
     with (tmp_path / "handler" / "page" / "shim.js").open("a", encoding="utf-8") as shim:
         shim.write("// any edit of the page shim may\n")
     assert _renderer_version(tmp_path) != before
+
+
+def _gzip_stream(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """A gzip stream of ``pieces``. Each piece is flushed on its own, so equal pieces give equal output
+    and a repeated piece (1 MiB of zeros) is compressed only once."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    yield b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    crc, size, last, last_out = 0, 0, b"", b""
+    for piece in pieces:
+        crc, size = zlib.crc32(piece, crc), size + len(piece)
+        if piece is not last:
+            last, last_out = piece, deflate.compress(piece) + deflate.flush(zlib.Z_FULL_FLUSH)
+        yield last_out
+    yield deflate.flush(zlib.Z_FINISH) + struct.pack("<II", crc, size & 0xFFFFFFFF)
+
+
+def _tar_of_zeros(name: str, size: int) -> Iterator[bytes]:
+    member = tarfile.TarInfo(name)
+    member.size, member.mode = size, 0o644
+    yield member.tobuf(format=tarfile.PAX_FORMAT)
+    zeros = bytes(MiB)
+    for _ in range(size // MiB):
+        yield zeros
+    yield bytes(2 * tarfile.BLOCKSIZE)  # the end-of-archive marker
+
+
+def _peak_bytes(call: Callable[[], object]) -> int:
+    tracemalloc.start()
+    try:
+        call()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def _refused(archive: Path) -> Callable[[], object]:
+    def call() -> None:
+        with pytest.raises((InvalidPlan, UnsafeArchive)) as raised:
+            verify_plan_archive(archive, "v1-" + "0" * 64, RUNTIME)
+        assert not raised.value.retryable
+
+    return call
+
+
+def test_verify_archive_accepts_the_packed_plan_and_refuses_a_tampered_one(tmp_path: Path) -> None:
+    root = _plan(tmp_path / "p")
+    expected = compute_plan_hash(root, ENCODER, RUNTIME)
+    pack_tree(root, tmp_path / "plan.tar.gz")
+    verify_plan_archive(tmp_path / "plan.tar.gz", expected, RUNTIME)
+    (root / "audio.m4a").write_bytes(b"tampered")
+    pack_tree(root, tmp_path / "tampered.tar.gz")
+    with pytest.raises(PlanHashMismatch, match="before unpacking"):
+        verify_plan_archive(tmp_path / "tampered.tar.gz", expected, RUNTIME)
+
+
+@pytest.mark.parametrize(("name", "refusal"), [("plan.json", "a plan document is at most"), ("project/a.bin", "bomb")])
+def test_verify_archive_refuses_a_bomb_quickly_with_bounded_memory(tmp_path: Path, name: str, refusal: str) -> None:
+    archive = tmp_path / "bomb.tar.gz"
+    with archive.open("wb") as out:
+        out.writelines(_gzip_stream(_tar_of_zeros(name, 1024 * MiB)))
+    assert archive.stat().st_size < 2 * MiB  # 1 GiB once inflated
+    with pytest.raises((InvalidPlan, UnsafeArchive), match=refusal):
+        verify_plan_archive(archive, "v1-" + "0" * 64, RUNTIME)
+    assert _peak_bytes(_refused(archive)) < 16 * MiB
+
+
+def test_verify_archive_refuses_a_plan_json_over_the_cap_unread(tmp_path: Path) -> None:
+    archive = tmp_path / "long.tar.gz"
+    document = os.urandom(MAX_PLAN_DOC_BYTES // 2 + 1).hex().encode()  # compresses only about 2:1
+    with tarfile.open(archive, "w:gz") as tar:
+        member = tarfile.TarInfo("plan.json")
+        member.size = len(document)
+        tar.addfile(member, io.BytesIO(document))
+    del document
+    with pytest.raises(InvalidPlan, match=rf"is {MAX_PLAN_DOC_BYTES + 2} bytes; a plan document is at most"):
+        verify_plan_archive(archive, "v1-" + "0" * 64, RUNTIME)
+    assert _peak_bytes(_refused(archive)) < MAX_PLAN_DOC_BYTES // 2
+
+
+def test_verify_archive_applies_the_extraction_rules_before_unpacking(tmp_path: Path) -> None:
+    root = _plan(tmp_path / "p")
+    expected = compute_plan_hash(root, ENCODER, RUNTIME)
+    archive = tmp_path / "linked.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted(root.rglob("*")):
+            tar.add(path, arcname=path.relative_to(root).as_posix(), recursive=False)
+        link = tarfile.TarInfo("project/hostname")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/hostname"
+        tar.addfile(link)
+    with pytest.raises(UnsafeArchive, match="links are refused"):
+        verify_plan_archive(archive, expected, RUNTIME)

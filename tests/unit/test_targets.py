@@ -40,10 +40,19 @@ def test_arm64_target_uses_lambda_name_arm64() -> None:
     assert Target.parse().lambda_architecture == "x86_64"
 
 
-@pytest.mark.parametrize("runtime", ["python3.9", "python2.7", "nodejs20.x", "", "3.13"])
+@pytest.mark.parametrize("runtime", ["python2.7", "nodejs20.x", "", "3.13"])
 def test_unknown_runtime_is_refused(runtime: str) -> None:
     with pytest.raises(UnknownTarget, match="unknown runtime"):
         Target.parse(runtime)
+
+
+@pytest.mark.parametrize("runtime", ["python3.10", "python3.9"])
+def test_a_runtime_older_than_the_handlers_python_is_refused(runtime: str) -> None:
+    with pytest.raises(
+        UnknownTarget, match=rf"^runtime '{runtime}' is too old: the handler needs Python 3\.11 or newer$"
+    ):
+        Target.parse(runtime)
+    assert "python3.10" not in UnknownTarget.hint
 
 
 @pytest.mark.parametrize("arch", ["i386", "armv7l", "", "X86_64"])

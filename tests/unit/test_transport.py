@@ -45,7 +45,9 @@ def test_file_download_with_the_wrong_sha256_leaves_nothing(tmp_path: Path) -> N
 def test_failed_upload_keeps_the_previous_object(tmp_path: Path) -> None:
     target = tmp_path / "out.mp4"
     target.write_bytes(b"previous")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(
+        ObjectNotFound, match=r"cannot upload .*missing\.mp4 to file://.*out\.mp4: there is no such file"
+    ):
         transport.upload(tmp_path / "missing.mp4", f"file://{target}", allowlist=None)
     assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bundler.errors import HashMismatch, LockfileError
+from bundler.errors import HashMismatch, LockfileError, ZipLayoutError
 from bundler.lockfiles import PinnedWheel
 from bundler.wheels import installed_name, wheel_entries
 
@@ -184,5 +184,5 @@ def test_wheel_without_dist_info_is_refused(tmp_path: Path) -> None:
 def test_wheel_with_an_unsafe_member_path_is_refused(tmp_path: Path) -> None:
     members = {**MEMBERS, "demo/../../escape.py": (b"x", None)}
     path = _build_wheel(tmp_path / "evil.whl", members)
-    with pytest.raises(ValueError, match="unsafe path"):
+    with pytest.raises(ZipLayoutError, match="unsafe path"):
         wheel_entries(_pin(), path)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bundler.entries import Entry
+from bundler.errors import ZipLayoutError
 from bundler.zipwriter import write_zip
 
 LOCAL_HEADER = struct.Struct("<4s5H3L2H")
@@ -140,7 +141,7 @@ def test_refuses_duplicate_paths_naming_the_path(tmp_path: Path) -> None:
         Entry("handler/app.py", "wheel:other==1", "python-deps", data=b"other"),
     ]
     out = tmp_path / "out.zip"
-    with pytest.raises(ValueError, match="handler/app\\.py"):
+    with pytest.raises(ZipLayoutError, match="handler/app\\.py"):
         write_zip(entries, out)
     assert list(tmp_path.iterdir()) == []
 

@@ -45,7 +45,7 @@ def test_render_refused_over_budget_prints_error_and_hint(
     project.mkdir()
     (project / "index.html").write_text('<div data-width="8" data-height="8" data-duration="10"></div>', "utf-8")
     argv = ["render", str(project), "-o", str(tmp_path / "out.mp4"), "--stack", "cli"]
-    assert main([*argv, "--config", '{"FramesPerChunk": 30}']) == 1
+    assert main([*argv, "--config", '{"FramesPerChunk": 30}']) == 2
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "ERROR chunk count: 10 is over the limit of 4 (turn FramesPerChunk)"
     assert lines[1].startswith("hint: raise Config.FramesPerChunk or lower Config.Chunks; the cap is min(1000,")
@@ -53,7 +53,7 @@ def test_render_refused_over_budget_prints_error_and_hint(
 
 def test_render_on_a_missing_stack_says_to_deploy(aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "index.html").write_text('<div data-width="8" data-height="8" data-duration="1"></div>', "utf-8")
-    assert main(["render", str(tmp_path), "-o", str(tmp_path / "o.mp4"), "--stack", "nope"]) == 1
+    assert main(["render", str(tmp_path), "-o", str(tmp_path / "o.mp4"), "--stack", "nope"]) == 2
     assert capsys.readouterr().err.splitlines() == [
         "ERROR stack nope does not exist",
         "hint: deploy it first: nox -s deploy -- --stack nope",

@@ -228,7 +228,7 @@ def test_handler_render_remote_starts_the_execution_and_shows_chunks_done_of_tot
             s3.put_object(Bucket=bucket, Key=f"{plan_dir}/chunks/{index:04d}.mp4", Body=b"chunk")
         err.wait_for("running: chunks 3/4")
         sfn.stop_execution(executionArn=execution["executionArn"], error="States.TaskFailed", cause="test")
-        assert child.wait(timeout=60) == 1
+        assert child.wait(timeout=60) == 2
     finally:
         if child.poll() is None:
             child.kill()
@@ -247,7 +247,7 @@ def test_handler_render_remote_without_the_deploy_package_says_so(tmp_path: Path
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     command = [sys.executable, "-m", "handler", "render", str(project), "-o", "out.mp4", "--remote", STACK]
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=60)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "ERROR --remote cannot import the deploy package: No module named 'deploy'",
         "hint: remote renders start from a checkout of renderzip with the dev lock installed, not from the zip",

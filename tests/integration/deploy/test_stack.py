@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from deploy.errors import ArtifactError, StackError
+from deploy.errors import DeployArtifactError, StackError
 from deploy.retry import RetryPolicy
 from deploy.stack import ZipArtifact, deploy
 from deploy.statemachine import definition
@@ -86,6 +86,6 @@ def test_a_new_stack_needs_a_runtime_version(aws: Any, small_zip: Path) -> None:
 def test_a_zip_that_differs_from_its_manifest_is_refused_before_upload(aws: Any, small_zip: Path) -> None:
     manifest = small_zip.with_name("handler.zip.manifest.json")
     manifest.write_text(json.dumps({"zip": {"sha256": "0" * 64}}), encoding="utf-8")
-    with pytest.raises(ArtifactError, match="differs from its manifest"):
+    with pytest.raises(DeployArtifactError, match="differs from its manifest"):
         _deploy(aws, small_zip, artifact_bucket="artifacts")
     assert "Buckets" not in aws.client("s3").list_buckets() or not aws.client("s3").list_buckets()["Buckets"]
