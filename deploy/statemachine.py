@@ -77,6 +77,7 @@ def definition(function_arn_ref: str, *, max_concurrency: int, retry: RetryPolic
             "PlanHash.$": "$.Payload.PlanHash",
             "PlanUri.$": "$.Payload.PlanUri",
             "ChunkCount.$": "$.Payload.ChunkCount",
+            "Pages.$": "$.Payload.Pages",
             "Indexes.$": "States.ArrayRange(0, States.MathAdd($.Payload.ChunkCount, -1), 1)",
         },
         ResultPath="$.Plan",
@@ -91,6 +92,7 @@ def definition(function_arn_ref: str, *, max_concurrency: int, retry: RetryPolic
             "PlanHash.$": "$.PlanHash",
             "ChunkIndex.$": "$.ChunkIndex",
             "OutputPrefix.$": "$.OutputPrefix",
+            "Pages.$": "$.Pages",
         },
         retry,
         ResultSelector=_CHUNK_RESULT,
@@ -104,6 +106,7 @@ def definition(function_arn_ref: str, *, max_concurrency: int, retry: RetryPolic
             "PlanHash.$": "$.Plan.PlanHash",
             "OutputPrefix.$": "$.OutputPrefix",
             "ChunkIndex.$": "$$.Map.Item.Value",
+            "Pages.$": "$.Plan.Pages",
         },
         "MaxConcurrency": max_concurrency,
         "ItemProcessor": {

@@ -25,7 +25,14 @@ def _parser() -> argparse.ArgumentParser:
     split = render.add_mutually_exclusive_group()
     split.add_argument("--chunks", type=int, help="number of chunks (default: one per 120 frames)")
     split.add_argument("--frames-per-chunk", type=int)
-    render.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel chunk renders (local)")
+    render.add_argument(
+        "--workers",
+        type=int,
+        help="chunks rendered at once (local; default: the cores left after each chunk's --pages)",
+    )
+    render.add_argument(
+        "--pages", type=int, help="browsers capturing each chunk at once (default: one per usable core)"
+    )
     render.add_argument("--format", choices=["jpeg", "png"], help="capture format")
     render.add_argument("--crf", type=int, help="x264 constant rate factor")
     render.add_argument("--preset", help="x264 preset")
@@ -44,9 +51,15 @@ def _parser() -> argparse.ArgumentParser:
 def _encoder_config(args: argparse.Namespace) -> dict[str, Any]:
     return {
         key: value
-        for key, value in (("Format", args.format), ("Crf", args.crf), ("Preset", args.preset))
+        for key, value in (("Format", args.format), ("Crf", args.crf), ("Preset", args.preset), ("Pages", args.pages))
         if value is not None
     }
+
+
+def _default_workers(pages: int | None) -> int:
+    """Chunks at once, so that chunks times pages fills the cores: one chunk, when it takes them all."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // pages) if pages else 1
 
 
 def _remote(args: argparse.Namespace) -> int:
@@ -118,7 +131,7 @@ def _run(args: argparse.Namespace, log_files: list[Path]) -> int:
         args.output,
         chunks=args.chunks,
         frames_per_chunk=args.frames_per_chunk,
-        workers=args.workers,
+        workers=args.workers or _default_workers(args.pages),
         config=_encoder_config(args),
         log_file=log_file,
     )

@@ -75,6 +75,7 @@ def _plan(event: PlanEvent, work: Path, invocation: Invocation) -> dict[str, Any
         height=result.height,
         has_audio=result.has_audio,
         duration_ms=result.duration_ms,
+        pages=event.config.pages,
     ).to_json()
 
 
@@ -92,7 +93,7 @@ def _fetch_plan(plan_uri: object, plan_hash: str, work: Path) -> Path:
 def _render_chunk(event: RenderChunkEvent, work: Path, invocation: Invocation) -> dict[str, Any]:
     plan_dir = _fetch_plan(event.plan_uri, event.plan_hash, work)
     out = work / "chunk.mp4"
-    result = engine.render_chunk(plan_dir, event.plan_hash, event.chunk_index, out)
+    result = engine.render_chunk(plan_dir, event.plan_hash, event.chunk_index, out, pages=event.pages or None)
     upload(out, event.chunk_uri)
     invocation.add(chunk_bytes=out.stat().st_size, frames=result.frames)
     return ChunkOutput.for_event(

@@ -8,13 +8,15 @@ the caller's business (``handler.app`` on Lambda, the local runner here).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from handler import audio, encode, mux
+from handler import audio, capture, encode, mux
 from handler.browser import Browser
 from handler.chunking import chunk_table
 from handler.composition import ENTRY, CompositionSpec, read_composition, total_frames
@@ -54,6 +56,7 @@ class ChunkResult:
     frames: int
     duration_ms: int
     frames_s: float  # from the first frame's capture to the encoded chunk: the chunk without start-up
+    pages: int = 1  # browsers that captured at once
 
 
 @dataclass(frozen=True)
@@ -167,40 +170,69 @@ def plan(project_dir: Path, plan_dir: Path, config: RenderConfig, runtime: Runti
 
 
 def render_chunk(
-    plan_dir: Path, plan_hash: str, index: int, out_path: Path, runtime: Runtime | None = None
+    plan_dir: Path,
+    plan_hash: str,
+    index: int,
+    out_path: Path,
+    runtime: Runtime | None = None,
+    *,
+    pages: int | None = None,
 ) -> ChunkResult:
-    """Capture and encode frames ``chunks[index]`` of a verified plan into ``out_path``."""
+    """Capture and encode frames ``chunks[index]`` of a verified plan into ``out_path``.
+
+    ``pages`` browsers capture at once (default: one per usable core); the bytes do not depend on it.
+    """
     runtime = runtime or prepare()
     doc = verify_plan(plan_dir, plan_hash, runtime.identity.as_dict())  # before Chrome starts
     if not 0 <= index < len(doc.chunks):
         raise ChunkOutOfRange(f"chunk {index} is outside the plan's {len(doc.chunks)} chunks")
     start, end = doc.chunks[index]
     settings = encode.EncoderSettings.from_dict(dict(doc.encoder))
+    count = capture.choose_pages(pages, end - start, cores=capture.usable_cores())
+    blocks = capture.plan_blocks(
+        start,
+        end,
+        count,
+        frame_bytes=capture.frame_bytes_estimate(doc.width, doc.height, settings.capture_format),
+    )
+    blocked: list[str] = []
+
+    @contextlib.contextmanager
+    def open_page() -> Iterator[Page]:
+        with Browser.launch(runtime) as browser:
+            yield _open_composition(browser, plan_dir, doc.width, doc.height)
+
+    def collect_blocked(page: Page) -> None:
+        blocked.extend(url for url in page.blocked_urls() if url not in blocked)
+
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # ffmpeg starts while Chrome launches, and Chrome shuts down while ffmpeg encodes the frames
     # it still holds: the fixed cost of a chunk overlaps instead of adding up.
-    with (
-        encode.ChunkEncoder(
-            runtime.ffmpeg,
-            out_path,
-            width=doc.width,
-            height=doc.height,
-            fps=doc.fps,
-            frame_count=end - start,
-            settings=settings,
-        ) as encoder,
-        Browser.launch(runtime) as browser,
-    ):
-        page = _open_composition(browser, plan_dir, doc.width, doc.height)
-        page.warm_up(start, doc.fps)
-        capture_started = time.monotonic()
-        for frame in range(start, end):
-            encoder.write(page.capture(frame, doc.fps, fmt=settings.capture_format, quality=settings.jpeg_quality))
-        blocked = page.blocked_urls()
+    with encode.ChunkEncoder(
+        runtime.ffmpeg,
+        out_path,
+        width=doc.width,
+        height=doc.height,
+        fps=doc.fps,
+        frame_count=end - start,
+        settings=settings,
+    ) as encoder:
+        capture_started: float | None = None
+        for image in capture.capture_in_order(
+            blocks,
+            open_page,
+            lambda page, frame: page.warm_up(frame, doc.fps),
+            lambda page, frame: page.capture(
+                frame, doc.fps, fmt=settings.capture_format, quality=settings.jpeg_quality
+            ),
+            on_page=collect_blocked,
+        ):
+            if capture_started is None:
+                capture_started = time.monotonic()
+            encoder.write(image)
         if blocked:
             raise NetworkBlocked(blocked)
-        page.close()
-    frames_s = time.monotonic() - capture_started
+    frames_s = time.monotonic() - (capture_started or time.monotonic())
     return ChunkResult(
         index=index,
         path=out_path,
@@ -208,6 +240,7 @@ def render_chunk(
         frames=end - start,
         duration_ms=round((end - start) * 1000 / doc.fps),
         frames_s=frames_s,
+        pages=blocks.pages,
     )
 
 

@@ -36,6 +36,7 @@ PLAN_HASH_PATTERN = re.compile(r"[a-z0-9]{1,16}-[0-9a-f]{64}")
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 MAX_ENVELOPE_DEPTH = 4
 MAX_CHUNKS = 1000
+MAX_PAGES = 16  # browsers capturing one chunk at once; Lambda has at most 6 vCPUs
 """Most chunks one render may have: 1000 chunk results fit one Step Functions payload (256 KiB)."""
 MAX_CHUNK_RESULT_BYTES = 200
 ENVELOPE_KEYS = ("Payload", "Input")
@@ -60,6 +61,8 @@ class RenderConfig:
     jpeg_quality: int = 90
     crf: int = 18
     preset: str = "veryfast"
+    pages: int = 0
+    """Browsers capturing each chunk at once; 0: one per usable core. The bytes do not depend on it."""
 
     def to_json(self) -> Json:
         out: Json = {
@@ -69,6 +72,7 @@ class RenderConfig:
             "JpegQuality": self.jpeg_quality if self.format == "jpeg" else None,
             "Crf": self.crf,
             "Preset": self.preset,
+            "Pages": self.pages or None,
         }
         return {key: value for key, value in out.items() if value is not None}
 
@@ -90,6 +94,7 @@ class RenderChunkEvent:
     plan_hash: str
     chunk_index: int
     output_prefix: Uri
+    pages: int = 0
 
     @property
     def chunk_uri(self) -> Uri:
@@ -126,6 +131,8 @@ class PlanOutput:
     has_audio: bool
     duration_ms: int
     """The video's duration."""
+    pages: int = 0
+    """Config.Pages, handed on to every renderChunk event."""
 
     def to_json(self) -> Json:
         return {
@@ -138,6 +145,7 @@ class PlanOutput:
             "Height": self.height,
             "HasAudio": self.has_audio,
             "DurationMs": self.duration_ms,
+            "Pages": self.pages,
         }
 
 
@@ -206,7 +214,7 @@ def parse_event(raw: object, *, allowlist: AllowlistArg = "env") -> Event:
         _check_room_for_chunks(prefix)
         return PlanEvent(project, prefix, _config(body.get("Config", {})))
     if action == "renderChunk":
-        _check_keys(body, required=("PlanUri", "PlanHash", "ChunkIndex", "OutputPrefix"))
+        _check_keys(body, required=("PlanUri", "PlanHash", "ChunkIndex", "OutputPrefix"), optional=("Pages",))
         plan_uri = _uri(body, "PlanUri", parse_uri, allowed)
         plan_hash = _plan_hash(body["PlanHash"])
         index = _int(body["ChunkIndex"], "ChunkIndex", 0, MAX_CHUNKS - 1)
@@ -216,7 +224,8 @@ def parse_event(raw: object, *, allowlist: AllowlistArg = "env") -> Event:
                 "OutputPrefix",
                 f"must be the prefix the plan was written under: PlanUri is not in {prefix}/{plan_hash}/",
             )
-        event = RenderChunkEvent(plan_uri, plan_hash, index, prefix)
+        pages = _int(body.get("Pages", 0), "Pages", 0, MAX_PAGES)
+        event = RenderChunkEvent(plan_uri, plan_hash, index, prefix, pages)
         _field("OutputPrefix", lambda: event.chunk_uri)
         return event
     if action == "assemble":
@@ -324,7 +333,7 @@ def _choice(value: object, field: str, choices: tuple[str, ...]) -> str:
 
 def _config(raw: object) -> RenderConfig:
     body = _as_object(raw, "Config")
-    known = ("Chunks", "FramesPerChunk", "Format", "JpegQuality", "Crf", "Preset")
+    known = ("Chunks", "FramesPerChunk", "Format", "JpegQuality", "Crf", "Preset", "Pages")
     extra = sorted(str(key) for key in body if key not in known)
     if extra:
         also = f"; also {', '.join(extra[1:])}" if len(extra) > 1 else ""
@@ -342,6 +351,7 @@ def _config(raw: object) -> RenderConfig:
         jpeg_quality=_int(body.get("JpegQuality", defaults.jpeg_quality), "Config.JpegQuality", 1, 100),
         crf=_int(body.get("Crf", defaults.crf), "Config.Crf", 0, 51),
         preset=_choice(body.get("Preset", defaults.preset), "Config.Preset", X264_PRESETS),
+        pages=_int(body.get("Pages", 0), "Config.Pages", 0, MAX_PAGES),
     )
 
 

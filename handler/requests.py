@@ -32,6 +32,7 @@ def chunk_event(plan: Mapping[str, Any], output_prefix: str, index: int) -> dict
         "PlanHash": plan["PlanHash"],
         "ChunkIndex": index,
         "OutputPrefix": output_prefix,
+        "Pages": int(plan.get("Pages", 0)),
     }
 
 

@@ -233,5 +233,38 @@ def test_other_results_and_the_largest_assemble_event_fit_step_functions() -> No
         "Height",
         "HasAudio",
         "DurationMs",
+        "Pages",
     ]
     assert list(assembled.to_json()) == ["OutputUri", "Sha256", "Bytes", "Frames", "DurationMs"]
+
+
+def test_pages_pass_from_config_through_the_plan_to_each_chunk_event() -> None:
+    from handler.requests import chunk_event  # noqa: PLC0415
+
+    plan_hash = "v1-" + "a" * 64
+    plan = {"PlanUri": f"s3://bucket/renders/x/{plan_hash}/plan.tar.gz", "PlanHash": plan_hash, "Pages": 3}
+    event = parse_event(chunk_event(plan, "s3://bucket/renders/x", 2), allowlist=None)
+    assert isinstance(event, RenderChunkEvent)
+    assert event.pages == 3
+    assert (
+        parse_event(
+            {
+                "Action": "plan",
+                "ProjectUri": "s3://bucket/p.tar.gz",
+                "OutputPrefix": "s3://bucket/r",
+                "Config": {"Pages": 4},
+            },
+            allowlist=None,
+        ).config.pages
+        == 4
+    )  # type: ignore[union-attr]
+    with pytest.raises(InvalidEvent, match=r"Config\.Pages"):
+        parse_event(
+            {
+                "Action": "plan",
+                "ProjectUri": "s3://bucket/p.tar.gz",
+                "OutputPrefix": "s3://bucket/r",
+                "Config": {"Pages": 17},
+            },
+            allowlist=None,
+        )
