@@ -3,8 +3,8 @@
 - throughput at 1280x720 and 1920x1080: the pipeline (``render_chunk``: capture piped
   to ffmpeg) against the capture ceiling (bare beginFrame screenshots of the same
   page) and the encode ceiling (ffmpeg alone on the same frames);
-- parallelism: a multi-chunk local render with 2 workers against 1, and the cores
-  kept busy (from /proc/stat);
+- parallelism: 4 chunks on one worker whose chunks each take every core (K pages)
+  against one worker per core with one page each, and the cores kept busy (from /proc/stat);
 - cold start: preparing Chromium and ffmpeg from an empty directory against
   decoding the upstream ``chromium.br`` with Node's streaming brotli, as
   ``@sparticuz/chromium`` does;
@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -130,15 +131,26 @@ def throughput(runtime: Runtime, work: Path, width: int, height: int) -> dict[st
     encode_fps = FRAMES / (time.monotonic() - started)
     encode_cpu = own_cpu_s() - encode_cpu
     planned = engine.plan(project, work / f"plan-{width}", config, runtime)
+    one_page = _pipeline(runtime, work, width, planned.plan_hash, pages=1)
     pipeline_cpu, machine = own_cpu_s(), busy_jiffies()
     started = time.monotonic()
-    chunk = engine.render_chunk(work / f"plan-{width}", planned.plan_hash, 0, work / f"chunk-{width}.mp4", runtime)
+    with ChromeMemory() as memory:
+        chunk = engine.render_chunk(work / f"plan-{width}", planned.plan_hash, 0, work / f"chunk-{width}.mp4", runtime)
     pipeline_s = time.monotonic() - started
     pipeline_fps = FRAMES / pipeline_s
     pipeline_cpu = own_cpu_s() - pipeline_cpu
     ceiling = min(capture_fps, encode_fps)
     cores = os.cpu_count() or 1
+    cpu_bound_fps = cores * FRAMES / (capture_cpu + encode_cpu)
     return {
+        "pages": chunk.pages,
+        "pipeline_of_cpu_bound": round(pipeline_fps / cpu_bound_fps, 3),
+        "pipeline_frames_of_cpu_bound": round(FRAMES / chunk.frames_s / cpu_bound_fps, 3),
+        "one_page_fps": one_page["fps"],
+        "one_page_of_cpu_bound": round(one_page["fps"] / cpu_bound_fps, 3),
+        "one_page_cores_busy": one_page["cores_busy"],
+        "chrome_pss_mib_per_page": round(memory.peak_pss_mib / max(1, chunk.pages), 1),
+        "chrome_pss_mib_one_page": one_page["pss_mib"],
         "size": f"{width}x{height}",
         "capture_ceiling_fps": round(capture_fps, 1),
         "encode_ceiling_fps": round(encode_fps, 1),
@@ -154,9 +166,61 @@ def throughput(runtime: Runtime, work: Path, width: int, height: int) -> dict[st
         "capture_cpu_ms_per_frame": per_frame_ms(capture_cpu),
         "encode_cpu_ms_per_frame": per_frame_ms(encode_cpu),
         "pipeline_cpu_ms_per_frame": per_frame_ms(pipeline_cpu),
-        "cpu_bound_fps": round(cores * FRAMES / (capture_cpu + encode_cpu), 1),
+        "cpu_bound_fps": round(cpu_bound_fps, 1),
         "pipeline_cores_busy": round(pipeline_cpu / pipeline_s, 2),
         "machine_cores_busy": round(cores_busy(machine, busy_jiffies()), 2),
+    }
+
+
+class ChromeMemory:
+    """The peak, over a render, of the proportional set size of every renderzip Chrome process."""
+
+    def __init__(self) -> None:
+        self.peak_pss_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def pss_mib() -> float:
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if b"renderzip-chrome-" not in (entry / "cmdline").read_bytes():
+                    continue
+                for line in (entry / "smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+        return total / 1024
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak_pss_mib = max(self.peak_pss_mib, self.pss_mib())
+
+    def __enter__(self) -> ChromeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _pipeline(runtime: Runtime, work: Path, width: int, plan_hash: str, *, pages: int) -> dict[str, float]:
+    cpu, machine, started = own_cpu_s(), busy_jiffies(), time.monotonic()
+    with ChromeMemory() as memory:
+        engine.render_chunk(
+            work / f"plan-{width}", plan_hash, 0, work / f"chunk-{width}-{pages}.mp4", runtime, pages=pages
+        )
+    wall = time.monotonic() - started
+    return {
+        "fps": round(FRAMES / wall, 1),
+        "cores_busy": round((own_cpu_s() - cpu) / wall, 2),
+        "machine_cores_busy": round(cores_busy(machine, busy_jiffies()), 2),
+        "pss_mib": round(memory.peak_pss_mib, 1),
     }
 
 
@@ -164,28 +228,30 @@ def parallelism(work: Path) -> dict[str, Any]:
     project = composition(work / "parallel", 1280, 720)
     figures: dict[str, Any] = {}
     cores = os.cpu_count() or 1
-    for workers in (1, 2):
+    for name, workers, pages in (("pages", 1, cores), ("workers", cores, 1)):
         before, cpu, started = busy_jiffies(), own_cpu_s(), time.monotonic()
         with Path(os.devnull).open("w", encoding="utf-8") as quiet:
             local.render(
                 project,
-                work / f"parallel-{workers}.mp4",
+                work / f"parallel-{name}.mp4",
                 chunks=4,
                 workers=workers,
+                config={"Pages": pages},
                 stream=quiet,
                 log_file=work / "handler.log",
             )
         wall = time.monotonic() - started
         cpu = own_cpu_s() - cpu  # the pool's workers and their Chrome and ffmpeg are reaped by now
-        figures[f"workers_{workers}"] = {
+        figures[name] = {
+            "workers": workers,
+            "pages": pages,
             "wall_s": round(wall, 2),
             "cores_busy": round(cores_busy(before, busy_jiffies()), 2),
             "render_cpu_s": round(cpu, 2),
             "render_cores_busy": round(cpu / wall, 2),
         }
-    figures["wall_ratio_2_vs_1"] = round(figures["workers_2"]["wall_s"] / figures["workers_1"]["wall_s"], 3)
-    # The best 2 workers could do: their CPU time spread evenly over every core, nothing else running.
-    figures["cpu_bound_ratio"] = round(figures["workers_2"]["render_cpu_s"] / cores / figures["workers_1"]["wall_s"], 3)
+    # Under 1: one worker whose chunks fill the machine beats a worker per core with one page each.
+    figures["wall_ratio_pages_vs_workers"] = round(figures["pages"]["wall_s"] / figures["workers"]["wall_s"], 3)
     return figures
 
 
@@ -243,15 +309,19 @@ def print_report(report: dict[str, Any]) -> None:
             f" (pipeline {row['pipeline_cpu_ms_per_frame']}): at most {row['cpu_bound_fps']} fps on all cores;"
             f" pipeline kept {row['pipeline_cores_busy']} cores busy, the machine {row['machine_cores_busy']}"
         )
+        print(
+            f"{'':>10}  {row['pages']} pages: {row['pipeline_of_cpu_bound']:.0%} of the all-core bound"
+            f" ({row['pipeline_frames_of_cpu_bound']:.0%} without start-up), Chrome {row['chrome_pss_mib_per_page']}"
+            f" MiB PSS a page; 1 page: {row['one_page_fps']} fps = {row['one_page_of_cpu_bound']:.0%} of the bound,"
+            f" {row['one_page_cores_busy']} cores busy, Chrome {row['chrome_pss_mib_one_page']} MiB"
+        )
     par = report.get("parallelism")
     if par:
+        pages, workers = par["pages"], par["workers"]
         print(
-            f"4 chunks at 1280x720: 1 worker {par['workers_1']['wall_s']}s"
-            f" ({par['workers_1']['cores_busy']} cores busy), 2 workers {par['workers_2']['wall_s']}s"
-            f" ({par['workers_2']['cores_busy']} cores busy), ratio {par['wall_ratio_2_vs_1']};"
-            f" the render itself kept {par['workers_1']['render_cores_busy']} vs"
-            f" {par['workers_2']['render_cores_busy']} cores busy; its CPU time allows no better than"
-            f" {par['cpu_bound_ratio']}"
+            f"4 chunks at 1280x720: 1 worker x {pages['pages']} pages {pages['wall_s']}s"
+            f" ({pages['cores_busy']} cores busy), {workers['workers']} workers x 1 page {workers['wall_s']}s"
+            f" ({workers['cores_busy']} cores busy), ratio {par['wall_ratio_pages_vs_workers']}"
         )
     if "cold_start" in report:
         print(f"cold start: {report['cold_start']}")

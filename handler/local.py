@@ -87,7 +87,7 @@ def render(
     *,
     chunks: int | None = None,
     frames_per_chunk: int | None = None,
-    workers: int = 2,
+    workers: int = 1,
     config: dict[str, Any] | None = None,
     stream: TextIO | None = None,
     retry: RetryPolicy = DEFAULT_POLICY,
