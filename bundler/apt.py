@@ -7,6 +7,7 @@ apply; the lockfile records names, versions and hashes only.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pwd
 import re
@@ -16,11 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bundler.cache import Cache
-from bundler.errors import FetchError, HashMismatch
+from bundler.errors import DebVersionGone, FetchError, HashMismatch
 from bundler.fetch import fetch_with_client, run_client
 from bundler.hashing import file_digest
 from bundler.lockfiles import PinnedDeb
 from bundler.progress import Reporter
+
+# A source apt uses instead of the machine's: "URL SUITE COMPONENT...", several separated by ";".
+# For pins Debian has since replaced, a snapshot archive of the day they were locked.
+MIRROR_ENV = "RENDERZIP_DEBIAN_MIRROR"
 
 _RELATION = re.compile(r"^([a-z0-9][a-z0-9+.\-]*)(?::[a-z0-9\-]+)?\s*(?:\(\s*([<>=]+)\s*([^)\s]+)\s*\))?")
 
@@ -64,13 +69,79 @@ def _fields(stanza: str) -> dict[str, str]:
     return fields
 
 
+def mirror_sources(value: str) -> list[str]:
+    """One-line apt sources from ``RENDERZIP_DEBIAN_MIRROR``; each entry is ``URL SUITE COMPONENT...``."""
+    lines = []
+    for entry in value.split(";"):
+        words = entry.split()
+        if not words:
+            continue
+        if len(words) < 3 or "://" not in words[0]:
+            raise FetchError(
+                MIRROR_ENV, ["apt-get"], f"expected 'URL SUITE COMPONENT...' entries separated by ';', got {entry!r}"
+            )
+        lines.append("deb [check-valid-until=no] " + " ".join(words))
+    return lines
+
+
+@functools.cache
+def _mirror_options(value: str) -> tuple[str, ...]:
+    """apt options that read only the mirror's lists, fetched once per process into a private directory."""
+    root = Path(tempfile.mkdtemp(prefix="renderzip-apt-"))
+    (root / "lists" / "partial").mkdir(parents=True)
+    (root / "parts").mkdir()
+    (root / "sources.list").write_text("\n".join(mirror_sources(value)) + "\n", encoding="utf-8")
+    _open_to_apt_sandbox(root / "lists" / "partial")
+    options = (
+        "-o",
+        f"Dir::Etc::SourceList={root / 'sources.list'}",
+        "-o",
+        f"Dir::Etc::SourceParts={root / 'parts'}",
+        "-o",
+        f"Dir::State::Lists={root / 'lists'}",
+    )
+    run_client(MIRROR_ENV, ["apt-get", *options, "update", "-q"], root)
+    return options
+
+
+def apt_options() -> tuple[str, ...]:
+    value = os.environ.get(MIRROR_ENV, "").strip()
+    return _mirror_options(value) if value else ()
+
+
+def served_versions(name: str) -> list[str]:
+    """Every version of ``name`` the apt sources serve, newest first (``apt-cache madison``)."""
+    command = ["apt-cache", *apt_options(), "madison", name]
+    output = run_client(f"deb:{name}", command, Path.cwd())
+    versions = []
+    for line in output.splitlines():
+        fields = [field.strip() for field in line.split("|")]
+        if len(fields) >= 3 and fields[0] == name and fields[1] not in versions:
+            versions.append(fields[1])
+    return versions
+
+
+def check_served(name: str, version: str) -> None:
+    """Raise ``DebVersionGone`` when the apt sources no longer serve ``name=version``."""
+    served = served_versions(name)
+    if version not in served:
+        raise DebVersionGone(name, version, served)
+
+
 def apt_show(name: str, version: str | None = None) -> AptPackage:
     """The named version of a package (apt's candidate when no version is given)."""
     spec = f"{name}={version}" if version else name
-    command = ["apt-cache", "show", "--no-all-versions", spec]
-    output = run_client(f"deb:{spec}", command, Path.cwd())
+    command = ["apt-cache", *apt_options(), "show", "--no-all-versions", spec]
+    try:
+        output = run_client(f"deb:{spec}", command, Path.cwd())
+    except FetchError:
+        if version:
+            check_served(name, version)
+        raise
     fields = _fields(output.strip().split("\n\n")[0])
     if fields.get("Package") != name or "Version" not in fields:
+        if version:
+            check_served(name, version)
         raise FetchError(f"deb:{spec}", command, f"apt-cache printed no record for {spec}:\n{output}")
     relations = ", ".join(t for t in (fields.get("Pre-Depends", ""), fields.get("Depends", "")) if t)
     return AptPackage(
@@ -90,8 +161,12 @@ def _open_to_apt_sandbox(directory: Path) -> None:
 def apt_download(item: str, name: str, version: str, dest: Path) -> Path:
     """``apt-get download name=version`` into ``dest``; returns the .deb."""
     _open_to_apt_sandbox(dest)
-    command = ["apt-get", "download", "-q", f"{name}={version}"]
-    run_client(item, command, dest)
+    command = ["apt-get", *apt_options(), "download", "-q", f"{name}={version}"]
+    try:
+        run_client(item, command, dest)
+    except FetchError:
+        check_served(name, version)  # a replaced version says so; anything else is a fetch failure
+        raise
     debs = [path for path in dest.iterdir() if path.is_file() and path.suffix == ".deb"]
     if len(debs) != 1:
         raise FetchError(item, command, f"expected one .deb, apt-get produced {sorted(p.name for p in debs)}")

@@ -75,6 +75,11 @@ def make_parser() -> argparse.ArgumentParser:
     lock_cmd = commands.add_parser("lock", help="regenerate the lockfiles")
     _target_options(lock_cmd)
     lock_cmd.add_argument("--only", choices=("runtime", "artifacts", "dev", "bootstrap"), action="append")
+    lock_cmd.add_argument(
+        "--repin-debian",
+        action="store_true",
+        help="pin chromium-headless-shell at the version apt serves now (Debian replaces old ones)",
+    )
 
     gate = commands.add_parser("size-gate", help="check the zip against Lambda's size limits")
     _zip_option(gate)
@@ -109,7 +114,7 @@ def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
                 f"wrote {lock.lock_runtime(Target.parse(args.runtime, args.arch), cache, reporter, args.lock_dir)}"
             )
         if "artifacts" in only:
-            reporter.step(f"wrote {lock.lock_artifacts(cache, reporter, args.lock_dir)}")
+            reporter.step(f"wrote {lock.lock_artifacts(cache, reporter, args.lock_dir, repin=args.repin_debian)}")
         for name in ("dev", "bootstrap"):
             if name in only:
                 reporter.step(f"wrote {lock.lock_python_env(args.lock_dir, name, reporter)}")

@@ -76,3 +76,20 @@ class ArtifactError(BundlerError):
     """A built zip or its manifest is missing or unreadable."""
 
     hint = "build it first with `nox -s build_zip`"
+
+
+class DebVersionGone(BundlerError):
+    """The pinned version of a Debian package is no longer served by the configured apt sources."""
+
+    hint = (
+        "re-pin to what Debian serves now with `nox -s lock -- --only artifacts --repin-debian` and commit the lock,"
+        " or keep the pin and point apt at a snapshot mirror that still has it:"
+        " RENDERZIP_DEBIAN_MIRROR='URL SUITE COMPONENT' (see the README)"
+    )
+
+    def __init__(self, name: str, pinned: str, served: Sequence[str]) -> None:
+        self.name = name
+        self.pinned = pinned
+        self.served = tuple(served)
+        now = ", ".join(self.served) if self.served else "no version at all"
+        super().__init__(f"apt no longer serves {name}={pinned} (the lock's pin); it serves {now}")

@@ -186,6 +186,7 @@ def _upstream_version(debian_version: str) -> str:
 
 
 def lock_headless_shell(spec: Mapping[str, Any], cache: Cache, reporter: Reporter) -> str:
+    """Pin ``spec``'s version (see `repin_debian` for taking the one apt serves now)."""
     reporter.step(f"pinning {spec['package']}={spec['version']} and the libraries it needs with apt")
     shell = resolve_headless_shell(spec, cache, reporter)
     chromium_version = _upstream_version(shell.version)
@@ -255,7 +256,28 @@ def lock_ffmpeg(spec: Mapping[str, Any], target: Target, cache: Cache, reporter:
     return _table("ffmpeg", fields)
 
 
-def lock_artifacts(cache: Cache, reporter: Reporter, lock_dir: Path = LOCK_DIR) -> Path:
+_HEADLESS_VERSION = re.compile(r'(\[chromium\.headless-shell\]\n(?:[^\[].*\n)*?version = )"[^"]*"')
+
+
+def repin_debian(inputs_path: Path, reporter: Reporter) -> None:
+    """Set ``inputs.toml``'s headless-shell version to apt's candidate, the version Debian serves now."""
+    from bundler.apt import apt_show  # noqa: PLC0415 - only this path asks apt
+
+    with inputs_path.open("rb") as stream:
+        spec = tomllib.load(stream)["chromium"]["headless-shell"]
+    served = apt_show(str(spec["package"])).version
+    text = inputs_path.read_text(encoding="utf-8")
+    updated, count = _HEADLESS_VERSION.subn(lambda match: f'{match.group(1)}"{served}"', text, count=1)
+    if count != 1:
+        raise LockfileError(f"{inputs_path}: no version line in [chromium.headless-shell]")
+    if updated != text:
+        reporter.step(f"re-pinning {spec['package']} from {spec['version']} to {served}, the version apt serves now")
+        inputs_path.write_text(updated, encoding="utf-8")
+
+
+def lock_artifacts(cache: Cache, reporter: Reporter, lock_dir: Path = LOCK_DIR, *, repin: bool = False) -> Path:
+    if repin:
+        repin_debian(lock_dir / "inputs.toml", reporter)
     with (lock_dir / "inputs.toml").open("rb") as stream:
         inputs = tomllib.load(stream)
     path = artifacts_lock_path(lock_dir)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from bundler.apt import served_versions
 from bundler.cache import default_cache_root
-from bundler.lockfiles import HeadlessShellPin, load_artifacts_lock
+from bundler.lockfiles import LOCK_DIR, HeadlessShellPin, load_artifacts_lock
 from probes.probe import run_probe, unzip_artifact
 from tests.conftest import require_tool
 from tests.integration.conftest import StandinImage, run_bundler
@@ -19,20 +21,60 @@ pytestmark = pytest.mark.slow
 OVERRIDE = "2.36"
 
 
-@pytest.fixture(scope="module")
-def pin() -> HeadlessShellPin:
-    found = load_artifacts_lock().chromium_for("headless-shell")
+def _pin_in(lock_dir: Path) -> HeadlessShellPin:
+    found = load_artifacts_lock(lock_dir).chromium_for("headless-shell")
     assert isinstance(found, HeadlessShellPin)
-    require_tool("apt-get")  # a cold cache fetches the .deb files with it
     return found
 
 
 @pytest.fixture(scope="module")
-def overridden(pin: HeadlessShellPin, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def lock_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed lockfiles while apt serves every pinned .deb; else a copy re-pinned to what it serves today.
+
+    Debian replaces Chromium's version every few weeks and keeps no old ones, so the suite locks today's
+    version the way a user would (`lock --only artifacts --repin-debian`) and tests the real mechanism on it.
+    """
+    require_tool("apt-get")  # a cold cache fetches the .deb files with it
+    pin = _pin_in(LOCK_DIR)
+    if all(deb.version in served_versions(deb.name) for deb in pin.debs):
+        return LOCK_DIR
+    copy = tmp_path_factory.mktemp("repinned") / "lockfiles"
+    shutil.copytree(LOCK_DIR, copy)
+    result = run_bundler(
+        "--cache-dir",
+        str(default_cache_root()),
+        "--lock-dir",
+        str(copy),
+        "lock",
+        "--only",
+        "artifacts",
+        "--repin-debian",
+    )
+    assert result.returncode == 0, result.stderr
+    return copy
+
+
+@pytest.fixture(scope="module")
+def pin(lock_dir: Path) -> HeadlessShellPin:
+    return _pin_in(lock_dir)
+
+
+@pytest.fixture(scope="module")
+def overridden(pin: HeadlessShellPin, lock_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("headless") / "handler.zip"
     cache = str(default_cache_root())
     result = run_bundler(
-        "--cache-dir", cache, "build", "--chrome-source", "headless-shell", "--glibc", OVERRIDE, "-o", str(out)
+        "--cache-dir",
+        cache,
+        "--lock-dir",
+        str(lock_dir),
+        "build",
+        "--chrome-source",
+        "headless-shell",
+        "--glibc",
+        OVERRIDE,
+        "-o",
+        str(out),
     )
     assert result.returncode == 0, result.stderr
     assert f"WARNING --glibc {OVERRIDE}" in result.stderr
@@ -40,10 +82,20 @@ def overridden(pin: HeadlessShellPin, tmp_path_factory: pytest.TempPathFactory) 
     return out
 
 
-def test_default_target_refuses_it_naming_the_binary_and_glibc(pin: HeadlessShellPin, tmp_path: Path) -> None:
+def test_default_target_refuses_it_naming_the_binary_and_glibc(
+    pin: HeadlessShellPin, lock_dir: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "handler.zip"
     result = run_bundler(
-        "--cache-dir", str(default_cache_root()), "build", "--chrome-source", "headless-shell", "-o", str(out)
+        "--cache-dir",
+        str(default_cache_root()),
+        "--lock-dir",
+        str(lock_dir),
+        "build",
+        "--chrome-source",
+        "headless-shell",
+        "-o",
+        str(out),
     )
     assert result.returncode == 2, result.stderr
     assert "ELF file(s) do not fit the target" in result.stderr
@@ -77,13 +129,13 @@ def test_override_builds_a_zip_that_records_source_resources_and_override(
     assert any(n.startswith("bin/chromium/fonts/") and n.endswith(".ttf") for n in names)
 
 
-def test_lock_diff_passes_with_the_same_override_and_fails_without(overridden: Path) -> None:
-    result = run_bundler("lock-diff", "--zip", str(overridden), "--glibc", OVERRIDE)
+def test_lock_diff_passes_with_the_same_override_and_fails_without(overridden: Path, lock_dir: Path) -> None:
+    result = run_bundler("--lock-dir", str(lock_dir), "lock-diff", "--zip", str(overridden), "--glibc", OVERRIDE)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"matches the lockfiles for python3.13 on x86_64 (ELF files checked against glibc {OVERRIDE})" in (
         result.stdout
     )
-    strict = run_bundler("lock-diff", "--zip", str(overridden))
+    strict = run_bundler("--lock-dir", str(lock_dir), "lock-diff", "--zip", str(overridden))
     assert strict.returncode == 1
     assert "bin/chromium/chromium.zst (decompressed)" in strict.stdout
     assert "needs GLIBC_2.35" in strict.stdout
@@ -103,3 +155,42 @@ def test_probe_passes_on_the_overridden_zip_in_the_standin_image(
     assert result is not None and result["ok"] is True, result
     assert result["chrome_version"] == f"HeadlessChrome/{pin.chromium_version}"
     assert all(check["ok"] for check in result["checks"])
+
+
+GONE = "156.0.0.0-0~gone"
+
+
+def test_a_pin_debian_no_longer_serves_is_one_error_with_both_ways_out(lock_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "lockfiles"
+    shutil.copytree(lock_dir, copy)
+    pin = _pin_in(lock_dir)
+    lock = copy / "artifacts.toml"
+    text = lock.read_text(encoding="utf-8")
+    lock.write_text(
+        text.replace(
+            f'"chromium-headless-shell" = {{ "version" = "{pin.version}"',
+            f'"chromium-headless-shell" = {{ "version" = "{GONE}"',
+        ),
+        encoding="utf-8",
+    )
+    assert lock.read_text(encoding="utf-8") != text
+    result = run_bundler(
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--lock-dir",
+        str(copy),
+        "build",
+        "--chrome-source",
+        "headless-shell",
+        "--glibc",
+        OVERRIDE,
+        "-o",
+        str(tmp_path / "handler.zip"),
+    )
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR ")]
+    served = ", ".join(served_versions("chromium-headless-shell"))
+    assert errors == [f"ERROR apt no longer serves chromium-headless-shell={GONE} (the lock's pin); it serves {served}"]
+    hint = next(line for line in result.stderr.splitlines() if line.startswith("hint: "))
+    assert "`nox -s lock -- --only artifacts --repin-debian`" in hint
+    assert "RENDERZIP_DEBIAN_MIRROR=" in hint
