@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
+import subprocess
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from bundler import binaries, elf
 from bundler.apt import fetch_deb
@@ -50,15 +52,45 @@ class BuildResult:
     seconds: float
 
 
+# What belongs to the handler package: its modules, the page script and the typing marker.
+HANDLER_PATTERNS = ("*.py", "*.js", "py.typed")
+
+
+def _tracked(source_root: Path, package: str) -> set[str] | None:
+    """The package's files git tracks, or None outside a git work tree (an unpacked source archive)."""
+    try:
+        listed = subprocess.run(
+            ["git", "-C", str(source_root), "ls-files", "-z", "--", package],
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if listed.returncode != 0:
+        return None
+    return {name for name in listed.stdout.decode().split("\0") if name}
+
+
+def belongs(relative: str, tracked: set[str] | None) -> bool:
+    """A handler file ships when it matches the patterns and, in a git work tree, git tracks it."""
+    parts = PurePosixPath(relative).parts
+    if "__pycache__" in parts or any(part.startswith(".") for part in parts):
+        return False
+    if not any(fnmatch.fnmatchcase(parts[-1], pattern) for pattern in HANDLER_PATTERNS):
+        return False
+    return tracked is None or relative in tracked
+
+
 def handler_entries(source_root: Path) -> list[Entry]:
-    """Every source file of the ``handler`` package, without bytecode."""
+    """The source files of the ``handler`` package; editor files, bytecode and untracked files stay out."""
     package = source_root / "handler"
+    tracked = _tracked(source_root, "handler")
     entries = []
     for path in sorted(package.rglob("*")):
         relative = path.relative_to(source_root).as_posix()
-        if not path.is_file() or "__pycache__" in relative or path.suffix in (".pyc", ".pyo"):
-            continue
-        entries.append(Entry(relative, HANDLER_ITEM, "handler", data=path.read_bytes()))
+        if path.is_file() and belongs(relative, tracked):
+            entries.append(Entry(relative, HANDLER_ITEM, "handler", data=path.read_bytes()))
     return entries
 
 

@@ -144,3 +144,26 @@ def test_vendored_boto3_is_the_pinned_one_and_talks_s3(built: Built, tmp_path: P
     pins = {w.name: w.version for w in load_runtime_lock(Target.parse()).wheels}
     assert location.startswith(str(task_root))
     assert (boto3_version, botocore_version, service) == (pins["boto3"], pins["botocore"], "s3")
+
+
+def test_untracked_and_editor_files_in_handler_leave_the_zip_unchanged(built: Built, tmp_path: Path) -> None:
+    checkout = _checkout(tmp_path / "clone")
+    git = require_tool("git")
+    subprocess.run([git, "init", "-q", str(checkout)], check=True)
+    subprocess.run([git, "-C", str(checkout), "add", "handler", "bundler", "lockfiles"], check=True)
+    strays = {
+        "handler/notes.py": "print('not part of the function')\n",
+        "handler/app.py~": "editor backup\n",
+        "handler/.app.py.swp": "swap\n",
+        "handler/page/#shim.js#": "autosave\n",
+        "handler/__pycache__/app.cpython-313.pyc": "bytecode\n",
+    }
+    for name, text in strays.items():
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / name).write_text(text)
+    result = run_bundler("--cache-dir", str(built.cache_root), "build", "-o", "dist/handler.zip", cwd=checkout)
+    assert result.returncode == 0, result.stderr
+    zip_path = checkout / "dist" / "handler.zip"
+    assert _sha256(zip_path) == _sha256(built.zip_path)
+    with zipfile.ZipFile(zip_path) as archive:
+        assert not set(strays) & set(archive.namelist())
