@@ -59,7 +59,9 @@ def _ensure_zip(session: nox.Session) -> None:
 def render(session: nox.Session) -> None:
     """Render a composition on this machine (`-- DIR -o OUT.mp4 [--chunks N] [--workers N]`)."""
     if not session.posargs:
-        session.error("Usage: nox -s render -- DIR -o OUT.mp4 [--chunks N] [--workers N] [--format jpeg|png]")
+        session.error(
+            "Usage: nox -s render -- DIR -o OUT.mp4 [--chunks N] [--workers N] [--pages K] [--format jpeg|png]"
+        )
     _install_dev(session)
     _ensure_zip(session)
     session.run("python", "-m", "handler", "render", *session.posargs, env={"PYTHONPATH": str(ROOT)})

@@ -58,8 +58,9 @@ def _encoder_config(args: argparse.Namespace) -> dict[str, Any]:
 
 def _default_workers(pages: int | None) -> int:
     """Chunks at once, so that chunks times pages fills the cores: one chunk, when it takes them all."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores // pages) if pages else 1
+    from handler.capture import usable_cores  # noqa: PLC0415 - keeps --help fast
+
+    return max(1, usable_cores() // pages) if pages else 1
 
 
 def _remote(args: argparse.Namespace) -> int:
