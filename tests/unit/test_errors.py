@@ -48,3 +48,16 @@ def test_every_error_class_has_a_unique_name_that_is_its_code() -> None:
     names = [cls.__name__ for cls in all_error_types()]
     assert len(names) == len(set(names))
     assert all(issubclass(cls, RenderzipError) for cls in all_error_types())
+    for error in SAMPLES:
+        assert error.code == type(error).__name__
+
+
+def test_the_retryable_and_permanent_codes_split_every_code_once() -> None:
+    from handler.errors import permanent_codes, retryable_codes  # noqa: PLC0415
+
+    retryable, permanent = retryable_codes(), permanent_codes()
+    assert sorted(retryable + permanent) == sorted(cls.__name__ for cls in all_error_types())
+    assert not set(retryable) & set(permanent)
+    # What the state machine's Retry relies on: a crashed Chrome is retried, a wrong plan is not.
+    assert "ChromeCrashed" in retryable and ChromeCrashed("x").retryable
+    assert {"PlanHashMismatch", "InvalidEvent", "NetworkBlocked"} <= set(permanent)
