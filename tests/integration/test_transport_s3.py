@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from handler import transport
-from handler.errors import BucketNotAllowed, IntegrityError, ObjectNotFound, TransportThrottled
+from handler.errors import BucketNotAllowed, IntegrityError, ObjectNotFound, RenderzipError, TransportThrottled
 from handler.transport import Tuning
 from tests.integration.conftest import S3Server
 
@@ -107,6 +107,26 @@ def test_errors_carry_no_credentials(tmp_path: Path, bucket: str, monkeypatch: p
         transport.download(f"s3://{bucket}/nope", tmp_path / "nope")
     assert "secret" not in str(caught.value)
     assert "AKIA" not in str(caught.value)
+
+
+def test_a_secret_in_botocore_s_own_error_does_not_reach_the_message(
+    tmp_path: Path, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "a-very-secret-value-0123456789"
+    with socketserver.TCPServer(("127.0.0.1", 0), socketserver.BaseRequestHandler) as closed:
+        port = closed.server_address[1]  # bound, then closed below: connections are refused
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}/{secret}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with pytest.raises(RenderzipError) as caught:
+        transport.download(f"s3://{bucket}/object", tmp_path / "object")
+    causes = []
+    cause: BaseException | None = caught.value.__cause__
+    while cause is not None:
+        causes.append(str(cause))
+        cause = cause.__cause__ or cause.__context__
+    assert any(secret in text for text in causes), causes  # botocore's own message carries it
+    assert secret not in str(caught.value)
+    assert str(caught.value) == f"download s3://{bucket}/object failed: EndpointConnectionError"
 
 
 class CountingHandler(socketserver.BaseRequestHandler):

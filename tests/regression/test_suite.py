@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from handler.runtime import Runtime
 from regression import baselines
@@ -201,5 +202,12 @@ def test_update_baselines_reports_what_changed(
 def test_report_json_encodes_identical_frames_as_inf(suite_run: SuiteRun) -> None:
     raw = (suite_run.report_dir / "report.json").read_text()
     assert "Infinity" not in raw and "NaN" not in raw
-    values = {c["psnr"] for f in json.loads(raw)["fixtures"] for c in f["checkpoints"]}
-    assert values <= {"inf"} | {v for v in values if isinstance(v, float)}
+    checkpoints = [c for f in json.loads(raw)["fixtures"] for c in f["checkpoints"]]
+    assert any(c["psnr"] == "inf" for c in checkpoints), "a deterministic render matches some baseline exactly"
+    for checkpoint in checkpoints:
+        value = checkpoint["psnr"]
+        assert value == "inf" or (isinstance(value, float) and math.isfinite(value)), checkpoint
+        images = [Image.open(suite_run.report_dir / checkpoint["images"][name]) for name in ("baseline", "actual")]
+        identical = images[0].convert("RGB").tobytes() == images[1].convert("RGB").tobytes()
+        # "inf" means exactly the identical frames: never for a frame that differs, always for one that does not.
+        assert identical == (value == "inf"), checkpoint
