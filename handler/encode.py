@@ -15,18 +15,16 @@ import threading
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, cast
+from typing import Any, cast
 
-from handler import _ffmpeg
+from handler import _ffmpeg, settings
 from handler._images import image_size
 from handler.errors import CaptureFailed, FfmpegFailed, FrameCountMismatch, InvalidPlan
-
-CaptureFormat = Literal["jpeg", "png"]
+from handler.settings import CaptureFormat
 
 _CODECS = ("libx264",)
 _PIX_FMTS = ("yuv420p",)
 _COLORS = ("bt709",)
-_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 _DECODERS: dict[str, str] = {"jpeg": "mjpeg", "png": "png"}
 # Every frame goes through RGB first: swscale does not apply a matrix change between two YUV
 # formats, so full-range BT.601 JPEG data scaled straight to BT.709 shifts greys and whites.
@@ -38,21 +36,21 @@ class EncoderSettings:
     """How every chunk of a plan is encoded; its canonical form is part of the plan hash."""
 
     codec: str = "libx264"
-    crf: int = 18
-    preset: str = "veryfast"
+    crf: int = settings.DEFAULT_CRF
+    preset: str = settings.DEFAULT_PRESET
     pix_fmt: str = "yuv420p"
     color: str = "bt709"
     threads: int = 2
-    capture_format: CaptureFormat = "jpeg"
-    jpeg_quality: int = 90
+    capture_format: CaptureFormat = settings.DEFAULT_CAPTURE_FORMAT
+    jpeg_quality: int = settings.DEFAULT_JPEG_QUALITY
 
     def __post_init__(self) -> None:
         problems = []
         if self.codec not in _CODECS:
             problems.append(f"codec {self.codec!r} is not one of {', '.join(_CODECS)}")
-        if not 0 <= self.crf <= 51:
-            problems.append(f"crf {self.crf} is outside 0..51")
-        if self.preset not in _PRESETS:
+        if not settings.in_range(self.crf, settings.CRF_RANGE):
+            problems.append(f"crf {self.crf} is outside {settings.CRF_RANGE[0]}..{settings.CRF_RANGE[1]}")
+        if self.preset not in settings.X264_PRESETS:
             problems.append(f"preset {self.preset!r} is not an x264 preset")
         if self.pix_fmt not in _PIX_FMTS:
             problems.append(f"pix_fmt {self.pix_fmt!r} is not one of {', '.join(_PIX_FMTS)}")
@@ -62,8 +60,9 @@ class EncoderSettings:
             problems.append(f"threads {self.threads} is outside 1..16")
         if self.capture_format not in _DECODERS:
             problems.append(f"capture_format {self.capture_format!r} is not jpeg or png")
-        if not 1 <= self.jpeg_quality <= 100:
-            problems.append(f"jpeg_quality {self.jpeg_quality} is outside 1..100")
+        if not settings.in_range(self.jpeg_quality, settings.JPEG_QUALITY_RANGE):
+            low, high = settings.JPEG_QUALITY_RANGE
+            problems.append(f"jpeg_quality {self.jpeg_quality} is outside {low}..{high}")
         if problems:
             raise InvalidPlan("encoder settings: " + "; ".join(problems))
 

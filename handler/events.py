@@ -25,10 +25,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import TypeVar
 
+from handler import settings
 from handler.chunkrefs import chunk_location, chunk_ref, resolve_chunk_ref
 from handler.errors import InvalidEvent, InvalidUri
+from handler.settings import CaptureFormat
 from handler.uris import S3_MAX_KEY_BYTES, Allowlist, AllowlistArg, Uri, check_allowed, parse_prefix, parse_uri
 
 PLAN_HASH_PATTERN = re.compile(r"[a-z0-9]{1,16}-[0-9a-f]{64}")
@@ -36,12 +38,10 @@ PLAN_HASH_PATTERN = re.compile(r"[a-z0-9]{1,16}-[0-9a-f]{64}")
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 MAX_ENVELOPE_DEPTH = 4
 MAX_CHUNKS = 1000
-MAX_PAGES = 16  # browsers capturing one chunk at once; Lambda has at most 6 vCPUs
 """Most chunks one render may have: 1000 chunk results fit one Step Functions payload (256 KiB)."""
 MAX_CHUNK_RESULT_BYTES = 200
 ENVELOPE_KEYS = ("Payload", "Input")
 ACTIONS = ("plan", "renderChunk", "assemble")
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 _LONGEST_PLAN_DIR = "/" + "x" * 81  # "/" and the longest PlanHash (16 + 1 + 64 characters)
 
 Json = dict[str, object]
@@ -57,10 +57,10 @@ class RenderConfig:
 
     chunks: int | None = None
     frames_per_chunk: int | None = None
-    format: Literal["jpeg", "png"] = "jpeg"
-    jpeg_quality: int = 90
-    crf: int = 18
-    preset: str = "veryfast"
+    format: CaptureFormat = settings.DEFAULT_CAPTURE_FORMAT
+    jpeg_quality: int = settings.DEFAULT_JPEG_QUALITY
+    crf: int = settings.DEFAULT_CRF
+    preset: str = settings.DEFAULT_PRESET
     pages: int = 0
     """Browsers capturing each chunk at once; 0: one per usable core. The bytes do not depend on it."""
 
@@ -224,7 +224,7 @@ def parse_event(raw: object, *, allowlist: AllowlistArg = "env") -> Event:
                 "OutputPrefix",
                 f"must be the prefix the plan was written under: PlanUri is not in {prefix}/{plan_hash}/",
             )
-        pages = _int(body.get("Pages", 0), "Pages", 0, MAX_PAGES)
+        pages = _int(body.get("Pages", 0), "Pages", *settings.PAGES_RANGE)
         event = RenderChunkEvent(plan_uri, plan_hash, index, prefix, pages)
         _field("OutputPrefix", lambda: event.chunk_uri)
         return event
@@ -340,18 +340,20 @@ def _config(raw: object) -> RenderConfig:
         raise InvalidEvent(f"Config.{extra[0]}", "unexpected field" + also)
     if "Chunks" in body and "FramesPerChunk" in body:
         raise InvalidEvent("Config.FramesPerChunk", "give Chunks or FramesPerChunk, not both")
-    fmt = _choice(body.get("Format", "jpeg"), "Config.Format", ("jpeg", "png"))
+    defaults = RenderConfig()
+    fmt = _choice(body.get("Format", defaults.format), "Config.Format", settings.CAPTURE_FORMATS)
     if "JpegQuality" in body and fmt != "jpeg":
         raise InvalidEvent("Config.JpegQuality", "applies only to Format jpeg")
-    defaults = RenderConfig()
     return RenderConfig(
         chunks=_int(body["Chunks"], "Config.Chunks", 1, MAX_CHUNKS) if "Chunks" in body else None,
         frames_per_chunk=_int(body["FramesPerChunk"], "Config.FramesPerChunk", 1) if "FramesPerChunk" in body else None,
         format="png" if fmt == "png" else "jpeg",
-        jpeg_quality=_int(body.get("JpegQuality", defaults.jpeg_quality), "Config.JpegQuality", 1, 100),
-        crf=_int(body.get("Crf", defaults.crf), "Config.Crf", 0, 51),
-        preset=_choice(body.get("Preset", defaults.preset), "Config.Preset", X264_PRESETS),
-        pages=_int(body.get("Pages", 0), "Config.Pages", 0, MAX_PAGES),
+        jpeg_quality=_int(
+            body.get("JpegQuality", defaults.jpeg_quality), "Config.JpegQuality", *settings.JPEG_QUALITY_RANGE
+        ),
+        crf=_int(body.get("Crf", defaults.crf), "Config.Crf", *settings.CRF_RANGE),
+        preset=_choice(body.get("Preset", defaults.preset), "Config.Preset", settings.X264_PRESETS),
+        pages=_int(body.get("Pages", 0), "Config.Pages", *settings.PAGES_RANGE),
     )
 
 

@@ -61,11 +61,16 @@ ENV_RUNTIME_DIR = "RENDERZIP_RUNTIME_DIR"
 _PIXEL_SOURCES = (
     "page/shim.js",
     "page/_page.py",
+    "page/netguard.py",
     "browser.py",
+    "capture.py",
+    "engine.py",
+    "settings.py",
     "encode.py",
     "audio.py",
     "mux.py",
     "_ffmpeg.py",
+    "runtime.py",  # time zone, fontconfig and fonts
 )
 
 

@@ -6,13 +6,14 @@ import base64
 import contextlib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from handler.cdp import CdpConnection, EventHandler, Message
 from handler.errors import CaptureFailed, InvalidComposition, NetworkBlocked, PageError, RenderzipError
 from handler.page.netguard import BlockedLog, allowed
+from handler.settings import DEFAULT_CAPTURE_FORMAT, DEFAULT_JPEG_QUALITY, CaptureFormat
 
-ImageFormat = Literal["jpeg", "png"]
+ImageFormat = CaptureFormat
 
 # beginFrame ticks (ms) of frame i at fps: TICKS_ORIGIN + i * 1000 / fps. Any origin will do
 # as long as it is fixed, so the same frame always gets the same ticks.
@@ -187,7 +188,14 @@ class Page:
                 {"frameTimeTicks": self._ticks(base - step * WARM_UP_STEP), "interval": 1000.0 / fps},
             )
 
-    def capture(self, frame_index: int, fps: float, *, fmt: ImageFormat = "jpeg", quality: int = 90) -> bytes:
+    def capture(
+        self,
+        frame_index: int,
+        fps: float,
+        *,
+        fmt: ImageFormat = DEFAULT_CAPTURE_FORMAT,
+        quality: int = DEFAULT_JPEG_QUALITY,
+    ) -> bytes:
         """Seek, draw one frame and return its encoded image."""
         self.seek(frame_index, fps)
         screenshot: dict[str, Any] = {"format": fmt, "optimizeForSpeed": OPTIMIZE_FOR_SPEED}
