@@ -151,12 +151,12 @@ class _Inflater(io.RawIOBase):
             if not data:
                 data = self._raw.read(_BLOCK)
                 if not data:
-                    raise UnsafeArchive("the archive is truncated: the gzip stream ends early")
+                    raise UnsafeArchive("the archive is truncated: the gzip stream ends early", unreadable=True)
                 self.read_in += len(data)
             try:
                 out = self._inflate.decompress(data, _BLOCK)
             except zlib.error as exc:
-                raise UnsafeArchive(f"the archive is not a readable gzip stream: {exc}") from None
+                raise UnsafeArchive(f"the archive is not a readable gzip stream: {exc}", unreadable=True) from None
             if out:
                 self._account(len(out))
                 return out
@@ -164,7 +164,7 @@ class _Inflater(io.RawIOBase):
         trailing = self._inflate.unused_data
         while trailing:
             if trailing.strip(b"\0"):
-                raise UnsafeArchive("the archive has data after its gzip stream")
+                raise UnsafeArchive("the archive has data after its gzip stream", unreadable=True)
             trailing = self._raw.read(_BLOCK)
         return b""
 

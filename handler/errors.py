@@ -103,7 +103,14 @@ class ChunkOutOfRange(RenderzipError):
 
 
 class UnsafeArchive(RenderzipError):
-    """An archive member would escape its target, is a link or device, or the archive is too large."""
+    """An archive member would escape its target, is a link or device, or the archive is too large.
+
+    ``unreadable`` marks an archive that is only broken (truncated, not gzip), not hostile.
+    """
+
+    def __init__(self, message: str, *, unreadable: bool = False) -> None:
+        self.unreadable = unreadable
+        super().__init__(message)
 
 
 class IntegrityError(RenderzipError):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from handler.archive import stream_archive, stream_sha256
-from handler.errors import InvalidPlan, PlanHashMismatch
+from handler.errors import InvalidPlan, PlanHashMismatch, UnsafeArchive
 
 PLAN_FILE = "plan.json"
 PLAN_FORMAT = "renderzip-plan/1"
@@ -160,6 +160,10 @@ def verify_plan_archive(
         stream_archive(archive, on_file)
     except OSError as error:
         raise InvalidPlan(f"{archive.name} is not a readable plan archive: {error}") from error
+    except UnsafeArchive as error:
+        if error.unreadable:  # a broken download, not a hostile plan
+            raise InvalidPlan(f"{archive.name} is not a readable plan archive: {error}") from error
+        raise
     if document is None:
         raise InvalidPlan(f"{archive.name} holds no {PLAN_FILE}")
     try:
