@@ -308,6 +308,10 @@ def test_cli_run_streams_and_exits_with_the_commands_status(standin_image: Stand
     assert result.stderr.splitlines()[-1] == "WARNING the command failed: err"
 
 
+def _sigint_as_at_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_on_the_cli_removes_the_container(
     standin_image: StandinImage, task_dir: Path, label: str, docker_client: Any
 ) -> None:
@@ -315,6 +319,8 @@ def test_ctrl_c_on_the_cli_removes_the_container(
         [sys.executable, "-m", "probes", "run", "--image", standin_image.tag, "--task-dir", str(task_dir),
          "--label", label, "--", "-c", "import time; print('started', flush=True); time.sleep(120)"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # As at a terminal: a suite started in the background (CI) inherits SIGINT ignored.
+        preexec_fn=_sigint_as_at_a_terminal,  # noqa: PLW1509 - one signal call, no threads involved
     )  # fmt: skip
     assert process.stdout is not None
     assert process.stdout.readline() == "started\n"
