@@ -12,7 +12,13 @@ nox.options.sessions = ["build_zip", "size_gate", "lock_diff", "tests"]
 nox.options.reuse_venv = "yes"
 
 ROOT = Path(__file__).parent
+BUILD_LOCK = ROOT / "lockfiles" / "build.txt"
 DEV_LOCK = ROOT / "lockfiles" / "dev.txt"
+
+
+def _install_build(session: nox.Session) -> None:
+    """The bundler's few hash-pinned packages: the build sessions need neither Playwright nor moto."""
+    session.install("--require-hashes", "-r", str(BUILD_LOCK))
 
 
 def _install_dev(session: nox.Session) -> None:
@@ -21,7 +27,7 @@ def _install_dev(session: nox.Session) -> None:
 
 
 def _bundler(session: nox.Session, command: str, *args: str) -> None:
-    _install_dev(session)
+    _install_build(session)
     session.run("python", "-m", "bundler", command, *args, env={"PYTHONPATH": str(ROOT)})
 
 
@@ -45,7 +51,7 @@ def lock_diff(session: nox.Session) -> None:
 
 @nox.session
 def lock(session: nox.Session) -> None:
-    """Regenerate the lockfiles (`-- --only runtime|artifacts|dev|bootstrap --runtime R`)."""
+    """Regenerate the lockfiles (`-- --only runtime|artifacts|build|dev|bootstrap --runtime R`)."""
     _bundler(session, "lock", *session.posargs)
 
 
@@ -64,7 +70,7 @@ def render(session: nox.Session) -> None:
         )
     _install_dev(session)
     _ensure_zip(session)
-    session.run("python", "-m", "handler", "render", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+    session.run("python", "-m", "runner", "render", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session
@@ -123,11 +129,12 @@ def statemachine(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff and mypy --strict."""
+    """ruff, mypy --strict, and the import contracts of pyproject.toml (`lint-imports`)."""
     _install_dev(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    session.run("lint-imports", env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session

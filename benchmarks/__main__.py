@@ -32,10 +32,12 @@ from bundler.cache import Cache, default_cache_root
 from bundler.fetch import fetch_npm_tarball
 from bundler.lockfiles import ChromiumPin, load_artifacts_lock
 from bundler.progress import ConsoleReporter
-from handler import encode, engine, local
-from handler.browser import Browser
-from handler.events import RenderConfig
-from handler.runtime import Runtime, prepare
+from handler.render import engine
+from handler.render.chrome.browser import Browser
+from handler.render.ffmpeg import encode
+from handler.render.runtime import Runtime, prepare
+from handler.render.settings import PlanRequest
+from runner import local
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAMES = 90
@@ -104,9 +106,11 @@ def per_frame_ms(seconds: float) -> float:
 
 def throughput(runtime: Runtime, work: Path, width: int, height: int) -> dict[str, Any]:
     project = composition(work / f"page-{width}", width, height)
-    config = RenderConfig(chunks=1)
-    settings = engine.encoder_settings(config)
-    with Browser.launch(runtime) as browser:
+    request = PlanRequest(chunks=1)
+    settings = request.encoder
+    scratch = work / "scratch"
+    scratch.mkdir(exist_ok=True)
+    with Browser.launch(runtime, scratch) as browser:
         page = browser.open_page(width, height, allowed_root=project)
         page.navigate(project / "index.html")
         page.warm_up(0, 30)
@@ -130,12 +134,14 @@ def throughput(runtime: Runtime, work: Path, width: int, height: int) -> dict[st
             encoder.write(frame)
     encode_fps = FRAMES / (time.monotonic() - started)
     encode_cpu = own_cpu_s() - encode_cpu
-    planned = engine.plan(project, work / f"plan-{width}", config, runtime)
+    planned = engine.plan(project, work / f"plan-{width}", request, runtime=runtime, scratch=scratch)
     one_page = _pipeline(runtime, work, width, planned.plan_hash, pages=1)
     pipeline_cpu, machine = own_cpu_s(), busy_jiffies()
     started = time.monotonic()
     with ChromeMemory() as memory:
-        chunk = engine.render_chunk(work / f"plan-{width}", planned.plan_hash, 0, work / f"chunk-{width}.mp4", runtime)
+        chunk = engine.render_chunk(
+            work / f"plan-{width}", planned.plan_hash, 0, work / f"chunk-{width}.mp4", runtime=runtime, scratch=scratch
+        )
     pipeline_s = time.monotonic() - started
     pipeline_fps = FRAMES / pipeline_s
     pipeline_cpu = own_cpu_s() - pipeline_cpu
@@ -213,7 +219,13 @@ def _pipeline(runtime: Runtime, work: Path, width: int, plan_hash: str, *, pages
     cpu, machine, started = own_cpu_s(), busy_jiffies(), time.monotonic()
     with ChromeMemory() as memory:
         engine.render_chunk(
-            work / f"plan-{width}", plan_hash, 0, work / f"chunk-{width}-{pages}.mp4", runtime, pages=pages
+            work / f"plan-{width}",
+            plan_hash,
+            0,
+            work / f"chunk-{width}-{pages}.mp4",
+            runtime=runtime,
+            scratch=work / "scratch",
+            pages=pages,
         )
     wall = time.monotonic() - started
     return {

@@ -10,11 +10,12 @@ import contextlib
 import functools
 import os
 import pwd
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from debian.deb822 import Deb822, PkgRelation
 
 from bundler.cache import Cache
 from bundler.errors import DebVersionGone, FetchError, HashMismatch
@@ -26,8 +27,6 @@ from bundler.progress import Reporter
 # A source apt uses instead of the machine's: "URL SUITE COMPONENT...", several separated by ";".
 # For pins Debian has since replaced, a snapshot archive of the day they were locked.
 MIRROR_ENV = "RENDERZIP_DEBIAN_MIRROR"
-
-_RELATION = re.compile(r"^([a-z0-9][a-z0-9+.\-]*)(?::[a-z0-9\-]+)?\s*(?:\(\s*([<>=]+)\s*([^)\s]+)\s*\))?")
 
 
 @dataclass(frozen=True)
@@ -46,27 +45,19 @@ class AptPackage:
 def parse_relations(text: str) -> tuple[tuple[str, str | None], ...]:
     """``Depends`` as (name, exact version or None); for ``a | b`` only ``a`` is kept."""
     out = []
-    for group in text.split(","):
-        first = group.split("|")[0].strip()
-        if not first:
+    for alternatives in PkgRelation.parse_relations(text):
+        if not alternatives or not alternatives[0].get("name"):
             continue
-        match = _RELATION.match(first)
-        if match is None:
-            raise FetchError("apt metadata", ["apt-cache", "show"], f"cannot parse the relation {first!r}")
-        out.append((match.group(1), match.group(3) if match.group(2) == "=" else None))
+        first = alternatives[0]
+        version = first.get("version")
+        exact = version[1] if version is not None and version[0] == "=" else None
+        out.append((str(first["name"]), exact))
     return tuple(out)
 
 
-def _fields(stanza: str) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    key = ""
-    for line in stanza.splitlines():
-        if line[:1] in (" ", "\t") and key:
-            fields[key] += " " + line.strip()
-        elif ":" in line:
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-    return fields
+def _fields(record: str) -> dict[str, str]:
+    """The first record of ``apt-cache show`` output, as Debian's control-file format defines it."""
+    return {str(key): str(value) for key, value in Deb822(record).items()}
 
 
 def mirror_sources(value: str) -> list[str]:

@@ -32,6 +32,16 @@ from bundler.hashing import file_digest, sha256_bytes
 from bundler.lockfiles import AnyChromiumPin, ChromiumPin, FfmpegPin
 from bundler.progress import Reporter
 from bundler.wheels import is_shared_object
+from handler.render import artifacts
+from handler.render.artifacts import (
+    CHROMIUM_DIR,
+    CHROMIUM_PACKED,
+    FFMPEG_PACKED,
+    IDENTITY_PATH,
+    RESOURCES_DIR,
+    ZSTD_LEVEL,
+    ZSTD_WINDOW_LOG,
+)
 
 if sys.version_info >= (3, 14):
     from compression import zstd
@@ -39,14 +49,7 @@ else:
     from backports import zstd
 
 RECIPE_VERSION = 2
-ZSTD_LEVEL = 19
-ZSTD_WINDOW_LOG = 27
 FRAME_CONTENT_BYTES = 32 << 20
-BIN_DIR = "bin"
-CHROMIUM_DIR = f"{BIN_DIR}/chromium"
-IDENTITY_PATH = f"{BIN_DIR}/artifacts.json"
-# Shipped under CHROMIUM_DIR, placed beside the unpacked binary by the runtime.
-RESOURCES_DIR = "resources"
 
 # Upstream package file -> directory its contents ship under ("" for the root, None for the binary).
 SPARTICUZ_LAYOUT: dict[str, str | None] = {
@@ -232,7 +235,7 @@ def _packed(arcname: str, directory: Path, name: str, expected_sha256: str) -> t
 
 def chromium_entries(pin: AnyChromiumPin, packaged: Path) -> tuple[list[Entry], PackedBinary, bytes]:
     """Entries for Chromium, the packed binary's identity, and its raw bytes (for the ELF check)."""
-    packed, raw = _packed(f"{CHROMIUM_DIR}/chromium.zst", packaged, "chromium", pin.contents["chromium"])
+    packed, raw = _packed(CHROMIUM_PACKED, packaged, "chromium", pin.contents["chromium"])
     entries = [Entry(packed.arcname, pin.item, "chromium", path=packaged / "chromium.zst")]
     for shipped in sorted(pin.contents):
         if shipped == "chromium":
@@ -247,17 +250,12 @@ def chromium_entries(pin: AnyChromiumPin, packaged: Path) -> tuple[list[Entry], 
 
 
 def ffmpeg_entries(pin: FfmpegPin, packaged: Path) -> tuple[list[Entry], PackedBinary, bytes]:
-    packed, raw = _packed(f"{BIN_DIR}/ffmpeg.zst", packaged, "ffmpeg", pin.binary_sha256)
+    packed, raw = _packed(FFMPEG_PACKED, packaged, "ffmpeg", pin.binary_sha256)
     return [Entry(packed.arcname, pin.item, "ffmpeg", path=packaged / "ffmpeg.zst")], packed, raw
 
 
-def _binary_identity(packed: PackedBinary) -> dict[str, object]:
-    return {
-        "packed": packed.arcname,
-        "sha256": packed.content_sha256,
-        "size": packed.content_size,
-        "frames": [list(frame) for frame in packed.frames],
-    }
+def _artifact_binary(packed: PackedBinary) -> artifacts.PackedBinary:
+    return artifacts.PackedBinary(packed.arcname, packed.content_sha256, packed.content_size, tuple(packed.frames))
 
 
 def resources(pin: AnyChromiumPin) -> list[str]:
@@ -269,17 +267,16 @@ def identity_entry(
     chromium: AnyChromiumPin, chromium_bin: PackedBinary, ffmpeg: FfmpegPin, ffmpeg_bin: PackedBinary
 ) -> Entry:
     """``bin/artifacts.json``: what the runtime needs to unpack and name the binaries."""
-    identity = {
-        "chromium": {
-            "source": chromium.source,
-            "item": chromium.item,
-            "version": chromium.chromium_version,
-            "dir": CHROMIUM_DIR,
-            "resources": resources(chromium),
-            **_binary_identity(chromium_bin),
-        },
-        "ffmpeg": {"item": ffmpeg.item, "version": ffmpeg.ffmpeg_version, **_binary_identity(ffmpeg_bin)},
-        "format": {"compression": "zstd", "level": ZSTD_LEVEL, "window_log": ZSTD_WINDOW_LOG},
-    }
-    data = (json.dumps(identity, indent=2, sort_keys=True) + "\n").encode()
-    return Entry(IDENTITY_PATH, "renderzip", "other", data=data)
+    doc = artifacts.ArtifactsDoc(
+        chromium=artifacts.ChromiumArtifact(
+            source=chromium.source,
+            item=chromium.item,
+            version=chromium.chromium_version,
+            resources=tuple(resources(chromium)),
+            binary=_artifact_binary(chromium_bin),
+        ),
+        ffmpeg=artifacts.FfmpegArtifact(
+            item=ffmpeg.item, version=ffmpeg.ffmpeg_version, binary=_artifact_binary(ffmpeg_bin)
+        ),
+    )
+    return Entry(IDENTITY_PATH, "renderzip", "other", data=doc.to_bytes())

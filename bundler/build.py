@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import subprocess
 import time
 from collections.abc import Iterable
@@ -12,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from bundler import binaries, elf
 from bundler.apt import fetch_deb
 from bundler.cache import Cache, default_cache_root
+from bundler.closure import check_closure
 from bundler.entries import Entry
 from bundler.errors import ElfCheckError
 from bundler.fetch import fetch_npm_tarball, fetch_wheel
@@ -23,6 +23,7 @@ from bundler.progress import Reporter, mib
 from bundler.targets import Target
 from bundler.wheels import wheel_entries
 from bundler.zipwriter import write_zip
+from handler.render.runtime import is_source
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HANDLER_ITEM = "renderzip:handler"
@@ -52,8 +53,7 @@ class BuildResult:
     seconds: float
 
 
-# What belongs to the handler package: its modules, the page script and the typing marker.
-HANDLER_PATTERNS = ("*.py", "*.js", "py.typed")
+HANDLER_ENTRY = "handler.app"
 
 
 def _tracked(source_root: Path, package: str) -> set[str] | None:
@@ -77,21 +77,28 @@ def belongs(relative: str, tracked: set[str] | None) -> bool:
     parts = PurePosixPath(relative).parts
     if "__pycache__" in parts or any(part.startswith(".") for part in parts):
         return False
-    if not any(fnmatch.fnmatchcase(parts[-1], pattern) for pattern in HANDLER_PATTERNS):
+    if not is_source(parts[-1]):
         return False
     return tracked is None or relative in tracked
 
 
 def handler_entries(source_root: Path) -> list[Entry]:
-    """The source files of the ``handler`` package; editor files, bytecode and untracked files stay out."""
+    """The source files of the ``handler`` package, all reached from `HANDLER_ENTRY`.
+
+    Editor files, bytecode and untracked files stay out; a module the entry point never imports
+    is refused, so what ships is exactly what Lambda runs.
+    """
     package = source_root / "handler"
     tracked = _tracked(source_root, "handler")
-    entries = []
-    for path in sorted(package.rglob("*")):
-        relative = path.relative_to(source_root).as_posix()
-        if path.is_file() and belongs(relative, tracked):
-            entries.append(Entry(relative, HANDLER_ITEM, "handler", data=path.read_bytes()))
-    return entries
+    shipped = [
+        path.relative_to(source_root).as_posix()
+        for path in sorted(package.rglob("*"))
+        if path.is_file() and belongs(path.relative_to(source_root).as_posix(), tracked)
+    ]
+    check_closure(source_root, HANDLER_ENTRY, shipped)
+    return [
+        Entry(relative, HANDLER_ITEM, "handler", data=(source_root / relative).read_bytes()) for relative in shipped
+    ]
 
 
 def glibc_text(version: tuple[int, ...]) -> str:

@@ -16,7 +16,7 @@ from bundler.lockfiles import CHROME_SOURCES, LOCK_DIR
 from bundler.progress import ConsoleReporter
 from bundler.sizegate import run_size_gate
 from bundler.targets import DEFAULT_ARCH, DEFAULT_RUNTIME, Target
-from handler.cli_errors import EXIT_OK, run_command
+from tooling.cli_errors import EXIT_OK, run_command
 
 DEFAULT_ZIP = PROJECT_ROOT / "dist" / "handler.zip"
 
@@ -74,7 +74,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     lock_cmd = commands.add_parser("lock", help="regenerate the lockfiles")
     _target_options(lock_cmd)
-    lock_cmd.add_argument("--only", choices=("runtime", "artifacts", "dev", "bootstrap"), action="append")
+    lock_cmd.add_argument("--only", choices=("runtime", "artifacts", "build", "dev", "bootstrap"), action="append")
     lock_cmd.add_argument(
         "--repin-debian",
         action="store_true",
@@ -107,7 +107,7 @@ def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
         build(options, reporter)
         return EXIT_OK
     if args.command == "lock":
-        only = set(args.only or ("runtime", "artifacts", "dev", "bootstrap"))
+        only = set(args.only or ("runtime", "artifacts", "build", "dev", "bootstrap"))
         cache = Cache(cache_root)
         if "runtime" in only:
             reporter.step(
@@ -115,7 +115,7 @@ def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
             )
         if "artifacts" in only:
             reporter.step(f"wrote {lock.lock_artifacts(cache, reporter, args.lock_dir, repin=args.repin_debian)}")
-        for name in ("dev", "bootstrap"):
+        for name in ("build", "dev", "bootstrap"):
             if name in only:
                 reporter.step(f"wrote {lock.lock_python_env(args.lock_dir, name, reporter)}")
         return EXIT_OK

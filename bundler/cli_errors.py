@@ -1,8 +1,8 @@
-"""The project's one error-to-message mapper, `handler.cli_errors`, under the name the bundler's code has used."""
+"""The project's one error-to-message mapper, `tooling.cli_errors`, under the name the bundler's code has used."""
 
 from __future__ import annotations
 
-from handler.cli_errors import (
+from tooling.cli_errors import (
     EXIT_ERROR,
     EXIT_FAILED,
     EXIT_INTERRUPTED,

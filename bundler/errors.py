@@ -72,6 +72,12 @@ class ZipLayoutError(BundlerError):
     hint = "a lock item or a prune rule places files where they cannot go; check lockfiles/inputs.toml"
 
 
+class HandlerLayoutError(BundlerError):
+    """The handler package holds a module its entry point never imports: it would ship and never run."""
+
+    hint = "the local runner and the tools live outside handler/ (runner/, tooling/, deploy/); see the README's layout"
+
+
 class ArtifactError(BundlerError):
     """A built zip or its manifest is missing or unreadable."""
 

@@ -6,16 +6,11 @@ import base64
 import hashlib
 from pathlib import Path
 
-_CHUNK = 1 << 20
-
 
 def file_digest(path: Path, algorithm: str = "sha256") -> str:
-    """Hex digest of a file, read in chunks so large binaries stay out of memory."""
-    digest = hashlib.new(algorithm)
+    """Hex digest of a file, streamed, so large binaries stay out of memory."""
     with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, algorithm).hexdigest()
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from bundler.binaries import ZSTD_LEVEL, ZSTD_WINDOW_LOG, derivation_key, stage_chromium_file
+from bundler.binaries import derivation_key, stage_chromium_file
 from bundler.cache import Cache
 from bundler.deb import DebContents, read_deb
 from bundler.errors import HashMismatch, LockfileError
 from bundler.hashing import sha256_bytes
 from bundler.lockfiles import HeadlessShellPin
 from bundler.progress import Reporter
+from handler.render.artifacts import ZSTD_LEVEL, ZSTD_WINDOW_LOG
 
 BINARY = "chromium"
 

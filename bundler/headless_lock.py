@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bundler.apt import AptPackage, apt_show, pin_deb
-from bundler.binaries import RESOURCES_DIR
 from bundler.cache import Cache
 from bundler.deb import DebContents, read_deb
 from bundler.elf import read_elf_info
@@ -26,6 +25,7 @@ from bundler.headless import BINARY
 from bundler.lockfiles import PinnedDeb
 from bundler.progress import Reporter
 from bundler.sonames import GLIBC_SONAMES, needed_closure
+from handler.render.artifacts import RESOURCES_DIR
 
 # Where Debian puts shared libraries for x86_64 (NSS keeps its dlopen'd modules in nss/).
 _TRIPLET = "x86_64-linux-gnu"

@@ -12,7 +12,6 @@ import base64
 import csv
 import hashlib
 import io
-import json
 import platform
 import re
 import shutil
@@ -23,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from bundler import binaries
 from bundler.build import check_elves
@@ -32,6 +31,8 @@ from bundler.hashing import sha256_bytes
 from bundler.lockfiles import ArtifactsLock, PinnedWheel, load_artifacts_lock, load_runtime_lock, normalise_name
 from bundler.targets import Target
 from bundler.wheels import installed_name
+from handler.errors import RuntimeUnavailable
+from handler.render.artifacts import CHROMIUM_DIR, CHROMIUM_PACKED, FFMPEG_PACKED, IDENTITY_PATH, ArtifactsDoc
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,13 @@ def diff_wheels(archive: zipfile.ZipFile, wheels: Iterable[PinnedWheel], claimed
     return differences
 
 
-def _identity(archive: zipfile.ZipFile) -> dict[str, Any]:
+def _identity(archive: zipfile.ZipFile) -> ArtifactsDoc:
     try:
-        data: dict[str, Any] = json.loads(archive.read(binaries.IDENTITY_PATH))
+        return ArtifactsDoc.from_bytes(archive.read(IDENTITY_PATH))
     except KeyError:
-        raise ArtifactError(f"the zip has no {binaries.IDENTITY_PATH}; it was not built by renderzip") from None
-    return data
+        raise ArtifactError(f"the zip has no {IDENTITY_PATH}; it was not built by renderzip") from None
+    except RuntimeUnavailable as error:
+        raise ArtifactError(str(error)) from error
 
 
 def _ffmpeg_version_line(raw: bytes, target: Target) -> str | None:
@@ -138,44 +140,39 @@ def diff_binaries(
     archive: zipfile.ZipFile, artifacts: ArtifactsLock, target: Target, claimed: set[str]
 ) -> tuple[list[Difference], list[tuple[str, bytes]]]:
     identity = _identity(archive)
-    claimed.add(binaries.IDENTITY_PATH)
+    claimed.add(IDENTITY_PATH)
     names = set(archive.namelist())
     differences: list[Difference] = []
     decoded: list[tuple[str, bytes]] = []
 
-    source = str(identity.get("chromium", {}).get("source", "sparticuz"))
-    pin = artifacts.chromium_for(source)
-    chromium = identity.get("chromium", {})
-    if chromium.get("item") != pin.item:
-        differences.append(
-            Difference(
-                pin.item, binaries.IDENTITY_PATH, "different package version", pin.item, str(chromium.get("item"))
-            )
-        )
-    if chromium.get("version") != pin.chromium_version:
+    chromium = identity.chromium
+    pin = artifacts.chromium_for(chromium.source)
+    if chromium.item != pin.item:
+        differences.append(Difference(pin.item, IDENTITY_PATH, "different package version", pin.item, chromium.item))
+    if chromium.version != pin.chromium_version:
         differences.append(
             Difference(
                 pin.item,
-                binaries.IDENTITY_PATH,
+                IDENTITY_PATH,
                 "different Chromium version",
                 pin.chromium_version,
-                str(chromium.get("version")),
+                chromium.version,
             )
         )
     expected_resources = binaries.resources(pin)
-    if chromium.get("resources", []) != expected_resources:
+    if list(chromium.resources) != expected_resources:
         differences.append(
             Difference(
                 pin.item,
-                binaries.IDENTITY_PATH,
+                IDENTITY_PATH,
                 "different resources list",
                 f"{len(expected_resources)} files",
-                f"{len(chromium.get('resources', []))} files",
+                f"{len(chromium.resources)} files",
             )
         )
-    shipped = {f"{binaries.CHROMIUM_DIR}/{path}": digest for path, digest in pin.contents.items() if path != "chromium"}
-    shipped[f"{binaries.CHROMIUM_DIR}/chromium.zst"] = pin.contents["chromium"]
-    shipped[f"{binaries.BIN_DIR}/ffmpeg.zst"] = artifacts.ffmpeg.binary_sha256
+    shipped = {f"{CHROMIUM_DIR}/{path}": digest for path, digest in pin.contents.items() if path != "chromium"}
+    shipped[CHROMIUM_PACKED] = pin.contents["chromium"]
+    shipped[FFMPEG_PACKED] = artifacts.ffmpeg.binary_sha256
     for path, expected in sorted(shipped.items()):
         item = artifacts.ffmpeg.item if path.endswith("ffmpeg.zst") else pin.item
         claimed.add(path)
@@ -193,25 +190,24 @@ def diff_binaries(
         actual = sha256_bytes(data)
         if actual != expected:
             differences.append(Difference(item, path, "different bytes", expected[:16], actual[:16]))
-    ffmpeg = identity.get("ffmpeg", {})
-    if ffmpeg.get("item") != artifacts.ffmpeg.item:
+    if identity.ffmpeg.item != artifacts.ffmpeg.item:
         differences.append(
             Difference(
                 artifacts.ffmpeg.item,
-                binaries.IDENTITY_PATH,
+                IDENTITY_PATH,
                 "different package version",
                 artifacts.ffmpeg.item,
-                str(ffmpeg.get("item")),
+                identity.ffmpeg.item,
             )
         )
-    ffmpeg_raw = next((data for name, data in decoded if name.startswith(f"{binaries.BIN_DIR}/ffmpeg.zst")), None)
+    ffmpeg_raw = next((data for name, data in decoded if name.startswith(FFMPEG_PACKED)), None)
     if ffmpeg_raw is not None:
         line = _ffmpeg_version_line(ffmpeg_raw, target)
         if line is not None and line != artifacts.ffmpeg.ffmpeg_version:
             differences.append(
                 Difference(
                     artifacts.ffmpeg.item,
-                    f"{binaries.BIN_DIR}/ffmpeg.zst",
+                    FFMPEG_PACKED,
                     "different ffmpeg version",
                     artifacts.ffmpeg.ffmpeg_version,
                     line,
@@ -231,7 +227,7 @@ def diff_zip(
     with zipfile.ZipFile(zip_path) as archive:
         differences = diff_wheels(archive, runtime.wheels, claimed)
         binary_differences, decoded = diff_binaries(archive, artifacts, target, claimed)
-        source = str(_identity(archive).get("chromium", {}).get("source", "sparticuz"))
+        source = _identity(archive).chromium.source
         differences += binary_differences
         for name in sorted(set(archive.namelist()) - claimed):
             if not name.startswith("handler/"):

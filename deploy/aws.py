@@ -6,19 +6,30 @@ is how the tests point everything at a local moto server.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from deploy.errors import StackError
+from deploy.errors import DeployError, StackError
 
 REQUIRED_OUTPUTS = ("BucketName", "FunctionArn", "StateMachineArn", "MaxConcurrency")
 
 
 def make_session(region: str | None = None) -> Any:
     return boto3.session.Session(region_name=region)
+
+
+@contextlib.contextmanager
+def aws_errors() -> Iterator[None]:
+    """An error of boto3 or of AWS itself leaves as one `DeployError` with what to check."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as error:
+        raise DeployError(f"AWS: {error}", "check the credentials, the region and AWS_ENDPOINT_URL") from error
 
 
 def error_code(error: ClientError) -> str:

@@ -1,6 +1,6 @@
 """``python -m deploy``: up, render, statemachine, template.
 
-Errors end as every command line of the project does (`handler.cli_errors`): one
+Errors end as every command line of the project does (`tooling.cli_errors`): one
 ``ERROR ...`` line and a ``hint:`` line, exit status 2.
 """
 
@@ -13,15 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from deploy.aws import make_session
+from deploy.aws import aws_errors, make_session
 from deploy.errors import DeployError
-from deploy.progress import Progress
+from deploy.progress import show_progress
 from deploy.retry import DEFAULT_POLICY
 from deploy.statemachine import DEFAULT_MAX_CONCURRENCY, MAX_CONCURRENCY, definition
 from deploy.template import TEMPLATE_JSON, template_text
-from handler.cli_errors import EXIT_OK, run_command
+from tooling.cli_errors import EXIT_OK, run_command
 
 
 def _concurrency(text: str) -> int:
@@ -64,13 +62,6 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _show_progress(progress: Progress) -> None:
-    if sys.stderr.isatty():
-        print(f"\r{progress.line():<60}", end="" if progress.status == "RUNNING" else "\n", file=sys.stderr, flush=True)
-    else:
-        _say(progress.line())
-
-
 def _up(args: argparse.Namespace) -> int:
     from deploy.stack import deploy  # noqa: PLC0415 - boto3 clients only when deploying
 
@@ -104,7 +95,7 @@ def _render(args: argparse.Namespace) -> int:
         stack=args.stack,
         region=args.region,
         config=config,
-        progress=_show_progress,
+        progress=show_progress,
         poll_seconds=args.poll_seconds,
     )
     print(f"{result.output}\t{result.bytes} bytes\t{result.frames} frames\tsha256 {result.sha256}")
@@ -112,13 +103,11 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
+    with aws_errors():
         if args.command == "up":
             return _up(args)
         if args.command == "render":
             return _render(args)
-    except (ClientError, BotoCoreError) as error:
-        raise DeployError(f"AWS: {error}", "check the credentials, the region and AWS_ENDPOINT_URL") from error
     if args.command == "statemachine":
         machine = definition(args.function_arn, max_concurrency=args.max_concurrency, retry=DEFAULT_POLICY)
         print(json.dumps(machine, indent=2))

@@ -1,6 +1,6 @@
 """Packing a composition directory as a deterministic tar.gz for upload.
 
-`handler.archive.pack_tree(src_dir, out_tar_gz) -> sha256` is used when the
+`handler.edge.archive.pack_tree(src_dir, out_tar_gz) -> sha256` is used when the
 handler provides it; until then `_pack_tree` below does the same job: regular
 files only (a symbolic link is refused), sorted by path, owner 0, mode 0644 or
 0755, time 0, and a gzip header without name or time, so the same directory
@@ -25,7 +25,7 @@ Packer = Callable[[Path, Path], str]
 
 def default_packer() -> Packer:
     try:
-        module = importlib.import_module("handler.archive")
+        module = importlib.import_module("handler.edge.archive")
     except ImportError:
         return _pack_tree
     packer: Packer = module.pack_tree

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import tarfile
 from dataclasses import dataclass
 from typing import Any
 
-from handler.planfile import PLAN_FILE, PlanDoc
+from handler.render.planfile import PLAN_FILE, PlanDoc
 
 PLAN_ARCHIVE = "plan.tar.gz"
 CHUNK_NAME = re.compile(r"[0-9]{4,}\.mp4")
@@ -82,3 +83,11 @@ class ProgressReader:
         if self._total is None:
             return Progress(status, 0, None)
         return Progress(status, self._count_chunks(), self._total, self._plan_hash)
+
+
+def show_progress(progress: Progress) -> None:
+    """One line per poll on stderr; at a terminal the line is rewritten in place."""
+    if sys.stderr.isatty():
+        print(f"\r{progress.line():<60}", end="" if progress.status == "RUNNING" else "\n", file=sys.stderr, flush=True)
+    else:
+        print(progress.line(), file=sys.stderr, flush=True)

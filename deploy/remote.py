@@ -32,8 +32,8 @@ from deploy.packing import Packer, default_packer
 from deploy.progress import Progress, ProgressReader
 from deploy.retry import DEFAULT_POLICY, RetryPolicy
 from deploy.template import RENDER_PREFIX
-from handler.chunking import chunk_table
-from handler.composition import read_composition, total_frames
+from handler.render.chunking import chunk_table
+from handler.render.composition import read_composition, total_frames
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -66,15 +66,19 @@ def count_chunks(project_dir: Path, config: Mapping[str, Any]) -> int:
     With ``Chunks`` and no ``data-duration`` it is an upper bound (the plan never makes empty chunks).
     """
     spec = read_composition(project_dir)
-    frames = None if spec.duration is None else total_frames(spec.duration, spec.fps)
-    if "Chunks" in config:
-        return int(config["Chunks"]) if frames is None else min(int(config["Chunks"]), frames)
-    if frames is None:
+    chunks = config.get("Chunks")
+    if spec.duration is None:
+        if chunks is not None:
+            return int(chunks)
         raise DeployError(
             f"{project_dir}: index.html has no data-duration, so the chunk count is unknown before planning",
             "add data-duration to the root element, or set Config.Chunks",
         )
-    return len(chunk_table(frames, frames_per_chunk=config.get("FramesPerChunk")))
+    # The planner's own table on the planner's inputs: the count cannot drift from the plan's.
+    table = chunk_table(
+        total_frames(spec.duration, spec.fps), chunks=chunks, frames_per_chunk=config.get("FramesPerChunk")
+    )
+    return len(table)
 
 
 def _render_id(archive_sha256: str, now: datetime) -> str:

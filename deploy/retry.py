@@ -1,7 +1,7 @@
-"""The retry policy of `handler.retry`, written as Amazon States Language ``Retry`` blocks.
+"""The retry policy of `tooling.retry`, written as Amazon States Language ``Retry`` blocks.
 
-The numbers and the error lists live once, in `handler.retry.RetryPolicy`
-(which the local runner applies through `handler.retry.run_with_retry`);
+The numbers and the error lists live once, in `tooling.retry.RetryPolicy`
+(which the local runner applies through `tooling.retry.run_with_retry`);
 this module only translates that object, so nothing is written twice.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handler.retry import DEFAULT_POLICY, Jitter, Retried, RetryPolicy, run_with_retry
+from tooling.retry import DEFAULT_POLICY, Jitter, Retried, RetryPolicy, run_with_retry
 
 __all__ = ["DEFAULT_POLICY", "LAMBDA_SERVICE_ERRORS", "Jitter", "Retried", "RetryPolicy", "asl_retry", "run_with_retry"]
 

@@ -13,7 +13,7 @@ placed at ``$.Plan``, together with the chunk indexes ``0..ChunkCount-1``
 (under 200 bytes each), which ``assemble`` receives as ``ChunkUris``. The
 execution's output is the assemble result.
 
-Every Task retries by `handler.retry.RetryPolicy`, the policy the local
+Every Task retries by `tooling.retry.RetryPolicy`, the policy the local
 runner applies too; anything else (a permanent code, retries used up, a
 Lambda timeout) is caught and ends in the ``Failed`` state, which carries the
 error name and cause.

@@ -3,7 +3,7 @@
 One function, three roles chosen by ``Action``. Each invocation parses the
 event into a typed object, works in its own scratch directory (removed on
 exit; a warm container keeps only the prepared binaries), moves files through
-``handler.transport`` and calls the render primitives of ``handler.engine``.
+``handler.edge.transport`` and calls the render primitives of ``handler.render.engine``.
 Errors leave as the classes of ``handler.errors``, whose names are the codes
 Step Functions matches on.
 """
@@ -13,9 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from handler import engine
-from handler.archive import pack_tree, safe_extract
-from handler.events import (
+from handler.edge.archive import pack_tree, safe_extract
+from handler.edge.events import (
     AssembleEvent,
     AssembleOutput,
     ChunkOutput,
@@ -25,11 +24,12 @@ from handler.events import (
     RenderChunkEvent,
     parse_event,
 )
-from handler.logs import Invocation, Logger
-from handler.planfile import verify_plan_archive
-from handler.runtime import on_lambda, prepare
-from handler.transport import download, upload
-from handler.workspace import workspace
+from handler.edge.logs import Invocation, Logger
+from handler.edge.plancheck import verify_plan_archive
+from handler.edge.transport import download, upload
+from handler.edge.workspace import workspace
+from handler.render import engine
+from handler.render.runtime import Runtime, on_lambda, prepare
 
 LOGGER = Logger()
 
@@ -59,7 +59,7 @@ def _plan(event: PlanEvent, work: Path, invocation: Invocation) -> dict[str, Any
     download(event.project_uri, archive)
     project = work / "project"
     safe_extract(archive, project)
-    result = engine.plan(project, work / "plan", event.config)
+    result = engine.plan(project, work / "plan", event.config.plan_request(), runtime=prepare(), scratch=_scratch(work))
     packed = work / "plan.tar.gz"
     pack_tree(work / "plan", packed)
     plan_uri = event.plan_uri(result.plan_hash)
@@ -79,11 +79,17 @@ def _plan(event: PlanEvent, work: Path, invocation: Invocation) -> dict[str, Any
     ).to_json()
 
 
-def _fetch_plan(plan_uri: object, plan_hash: str, work: Path) -> Path:
+def _scratch(work: Path) -> Path:
+    """Chrome's profiles and ffmpeg's lists: inside the workspace, so the sweep removes what a timeout leaves."""
+    scratch = work / "scratch"
+    scratch.mkdir(exist_ok=True)
+    return scratch
+
+
+def _fetch_plan(plan_uri: object, plan_hash: str, work: Path, runtime: Runtime) -> Path:
     """Download the plan and check its hash twice: streamed before unpacking, then on disk by the engine."""
     archive = work / "plan.tar.gz"
     download(str(plan_uri), archive)
-    runtime = prepare()
     verify_plan_archive(archive, plan_hash, runtime.identity.as_dict())
     plan_dir = work / "plan"
     safe_extract(archive, plan_dir)
@@ -91,9 +97,18 @@ def _fetch_plan(plan_uri: object, plan_hash: str, work: Path) -> Path:
 
 
 def _render_chunk(event: RenderChunkEvent, work: Path, invocation: Invocation) -> dict[str, Any]:
-    plan_dir = _fetch_plan(event.plan_uri, event.plan_hash, work)
+    runtime = prepare()
+    plan_dir = _fetch_plan(event.plan_uri, event.plan_hash, work, runtime)
     out = work / "chunk.mp4"
-    result = engine.render_chunk(plan_dir, event.plan_hash, event.chunk_index, out, pages=event.pages or None)
+    result = engine.render_chunk(
+        plan_dir,
+        event.plan_hash,
+        event.chunk_index,
+        out,
+        runtime=runtime,
+        scratch=_scratch(work),
+        pages=event.pages or None,
+    )
     upload(out, event.chunk_uri)
     invocation.add(chunk_bytes=out.stat().st_size, frames=result.frames)
     return ChunkOutput.for_event(
@@ -102,14 +117,15 @@ def _render_chunk(event: RenderChunkEvent, work: Path, invocation: Invocation) -
 
 
 def _assemble(event: AssembleEvent, work: Path, invocation: Invocation) -> dict[str, Any]:
-    plan_dir = _fetch_plan(event.plan_uri, event.plan_hash, work)
+    runtime = prepare()
+    plan_dir = _fetch_plan(event.plan_uri, event.plan_hash, work, runtime)
     chunks = []
     for index, (uri, sha256) in enumerate(zip(event.chunk_uris, event.chunk_sha256, strict=True)):
         path = work / "chunks" / f"{index:04d}.mp4"
         download(uri, path, sha256=sha256)
         chunks.append(path)
     out = work / "output.mp4"
-    result = engine.assemble(plan_dir, event.plan_hash, chunks, out)
+    result = engine.assemble(plan_dir, event.plan_hash, chunks, out, runtime=runtime, scratch=_scratch(work))
     upload(out, event.output_uri)
     invocation.add(output_bytes=result.bytes, chunks=len(chunks))
     return AssembleOutput(

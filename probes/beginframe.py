@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import sys
 import tempfile
@@ -89,16 +90,16 @@ def pixel(decoded: tuple[int, int, list[bytes], int], x: int, y: int) -> tuple[i
     return r, g, b
 
 
-def _capture_run(page_dir: Path, frames: int) -> tuple[str, list[bytes], dict[str, float]]:
-    from handler.browser import Browser  # noqa: PLC0415 - from the artifact under test
-    from handler.runtime import prepare  # noqa: PLC0415
+def _capture_run(page_dir: Path, scratch: Path, frames: int) -> tuple[str, list[bytes], dict[str, float]]:
+    from handler.render.chrome.browser import Browser  # noqa: PLC0415 - from the artifact under test
+    from handler.render.runtime import prepare  # noqa: PLC0415
 
     timings: dict[str, float] = {}
     started = time.monotonic()
     runtime = prepare()
     timings["unpack_s"] = time.monotonic() - started
     started = time.monotonic()
-    with Browser.launch(runtime) as browser:
+    with Browser.launch(runtime, scratch) as browser:
         timings["launch_s"] = time.monotonic() - started
         page = browser.open_page(WIDTH, HEIGHT, allowed_root=page_dir)
         page.navigate(page_dir / "index.html")
@@ -114,15 +115,25 @@ def _capture_run(page_dir: Path, frames: int) -> tuple[str, list[bytes], dict[st
 
 
 def run(deadline_s: float) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="renderzip-probe-"))
+    try:
+        return _run(work, deadline_s)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(work: Path, deadline_s: float) -> dict[str, Any]:
     began = time.monotonic()
-    page_dir = Path(tempfile.mkdtemp(prefix="renderzip-probe-"))
+    page_dir, scratch = work / "page", work / "scratch"
+    page_dir.mkdir()
+    scratch.mkdir()
     (page_dir / "index.html").write_text(PAGE, encoding="utf-8")
     checks: list[dict[str, Any]] = []
 
     def check(name: str, ok: bool, detail: str = "") -> None:
         checks.append({"name": name, "ok": bool(ok), "detail": detail})
 
-    version, frames, timings = _capture_run(page_dir, FRAMES)
+    version, frames, timings = _capture_run(page_dir, scratch, FRAMES)
     decoded = [decode_png(image) for image in frames]
     check("valid image data", all(image[:8] == b"\x89PNG\r\n\x1a\n" for image in frames), f"{len(frames)} PNG frames")
     sizes = {(d[0], d[1]) for d in decoded}
@@ -135,7 +146,7 @@ def run(deadline_s: float) -> dict[str, Any]:
     check("expected pixel colours", not wrong, "; ".join(wrong) or "4 known colours in place")
     moved = pixel(decoded[0], 2, 70) != pixel(decoded[10], 2, 70) and pixel(decoded[10], 42, 70) == (0, 0, 0)
     check("animation advances between frames", moved, "the block left x=2 and reached x=42 by frame 10")
-    _, again, _ = _capture_run(page_dir, 3)
+    _, again, _ = _capture_run(page_dir, scratch, 3)
     check("two launches give identical frames", again == frames[:3], "frames 0-2 compared byte for byte")
     total = time.monotonic() - began
     check("within the deadline", total <= deadline_s, f"{total:.2f}s of {deadline_s:g}s")

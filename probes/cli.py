@@ -16,13 +16,13 @@ from pathlib import Path
 from bundler.errors import BundlerError
 from bundler.progress import ConsoleReporter
 from bundler.targets import DEFAULT_RUNTIME
-from handler.cli_errors import EXIT_OK, CommandLineError, run_command
 from probes import lambda_env
 from probes.errors import ProbeError
 from probes.images import IMAGE_ENV, STANDIN, resolve_image
 from probes.provision import provision
 from probes.runner import RunSpec, run_in_image
 from probes.standin import ensure_standin
+from tooling.cli_errors import EXIT_OK, CommandLineError, run_command
 
 
 def _positive_int(text: str) -> int:

@@ -21,11 +21,11 @@ from bundler.build import BuildOptions, build
 from bundler.errors import BundlerError
 from bundler.progress import ConsoleReporter
 from bundler.targets import DEFAULT_RUNTIME
-from handler.cli_errors import EXIT_FAILED, EXIT_OK, run_command
 from probes import beginframe
 from probes.errors import ProbeError
 from probes.images import resolve_image
 from probes.runner import RunResult, RunSpec, run_in_image
+from tooling.cli_errors import EXIT_FAILED, EXIT_OK, run_command
 
 DEFAULT_ZIP = Path(__file__).resolve().parent.parent / "dist" / "handler.zip"
 

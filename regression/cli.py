@@ -21,10 +21,9 @@ from bundler.build import BuildOptions, build
 from bundler.errors import BundlerError
 from bundler.progress import ConsoleReporter
 from bundler.targets import DEFAULT_RUNTIME
-from handler.cli_errors import EXIT_ERROR, EXIT_FAILED, EXIT_OK, known_errors, report_error
 from handler.digest import file_sha256
 from handler.errors import RenderzipError
-from handler.runtime import prepare
+from handler.render.runtime import prepare
 from probes.errors import ProbeError
 from probes.images import resolve_image
 from regression import baselines
@@ -34,6 +33,7 @@ from regression.imagerun import ImageContext, fresh_dir, prepare_task_dir, writa
 from regression.reference import Oracle, load_oracle
 from regression.report import clear_report, summary_table, to_json, write_reports
 from regression.suite import DEFAULT_WORKERS, Rendered, compare_all, render_fixtures
+from tooling.cli_errors import EXIT_ERROR, EXIT_FAILED, EXIT_OK, known_errors, report_error
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ZIP = ROOT / "dist" / "handler.zip"

@@ -18,7 +18,8 @@ Jobs (a JSON list):
   ``output`` from a plan result and chunk URIs in the order given.
 
 The last stdout line is one JSON object: ``{"ok", "jobs": [...]}``. Standard
-library only, plus the artifact.
+library only, plus the artifact and the events of ``tooling.requests`` (the host
+mounts the project's ``tooling/`` read-only at `TOOLS_ROOT`; it does not ship in the zip).
 """
 
 from __future__ import annotations
@@ -34,7 +35,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from handler.requests import assemble_event, chunk_event, plan_event  # from /var/task, the artifact's own
+TOOLS_ROOT = "/mnt/regression-tools"  # the project's tooling/ package, mounted read-only by the host
+if Path(TOOLS_ROOT).is_dir():
+    sys.path.append(TOOLS_ROOT)
+
+from tooling.requests import assemble_event, chunk_event, plan_event  # noqa: E402 - from the mount above
 
 RUNTIME_DIR = "/tmp/renderzip-runtime"  # noqa: S108 - shared by every worker, like one warm container's /tmp
 

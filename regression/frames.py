@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from handler.media import decode_frames
 from regression.errors import ComparisonFailed
+from tooling.media import decode_frames
 
 Frame = npt.NDArray[np.uint8]
 """height x width x 3, RGB."""

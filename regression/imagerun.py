@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from handler.archive import pack_tree
+import tooling
+from handler.edge.archive import pack_tree
 from probes import lambda_env
 from probes.errors import ProbeError
 from probes.probe import unzip_artifact
@@ -95,6 +96,7 @@ def run_jobs(
         timeout_s=60.0 + SECONDS_PER_JOB * len(jobs),
         mounts=(
             Mount(inputs, str(INPUT_ROOT)),
+            Mount(Path(tooling.__file__).resolve().parent, f"{driver.TOOLS_ROOT}/tooling"),
             Mount(context.out_dir, str(OUTPUT_ROOT), read_only=False),
         ),
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import operator
 from collections.abc import Awaitable, Sequence
 from importlib import resources
@@ -25,11 +24,11 @@ from typing import TypeVar
 from playwright.async_api import Browser, BrowserContext, Page, Route, WebSocketRoute, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-from handler.browser import CHROME_FLAGS
-from handler.composition import ENTRY, read_composition
-from handler.errors import InvalidComposition
-from handler.page.netguard import BlockedLog, allowed
-from handler.runtime import SENTINEL, Runtime, RuntimeIdentity
+from handler.errors import InvalidComposition, RuntimeUnavailable
+from handler.render.chrome.browser import CHROME_FLAGS
+from handler.render.chrome.page.netguard import BlockedLog, allowed
+from handler.render.composition import ENTRY, read_composition
+from handler.render.runtime import load_prepared
 
 __all__ = ["OracleError", "reference_frames"]
 
@@ -52,7 +51,7 @@ COMPLETE_FRAMES = (
 # handler's list only turns off browser services, none of which draws.
 FEATURES_PREFIX = "--disable-features="
 
-_SHIM = resources.files("handler.page").joinpath("shim.js").read_text(encoding="utf-8")
+_SHIM = resources.files("handler.render.chrome.page").joinpath("shim.js").read_text(encoding="utf-8")
 
 T = TypeVar("T")
 
@@ -78,14 +77,11 @@ def oracle_flags() -> list[str]:
 
 
 def chromium_env(chrome: Path) -> dict[str, str]:
-    """The environment the handler gives ``chrome``: it must be a binary prepared by ``handler.runtime``."""
-    root = chrome.parent
+    """The environment the handler gives ``chrome``: it must be a binary prepared by ``handler.render.runtime``."""
     try:
-        identity = RuntimeIdentity(**json.loads((root / SENTINEL).read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError) as error:
-        raise ValueError(f"{chrome} is not a Chromium prepared by handler.runtime.prepare ({error})") from error
-    # Only the root matters for the environment; the ffmpeg path and source label are not used.
-    return Runtime(root, chrome, root / "ffmpeg", identity, source="").chromium_env()
+        return load_prepared(chrome.parent).chromium_env()
+    except RuntimeUnavailable as error:
+        raise ValueError(f"{chrome} is not a Chromium prepared by handler.render.runtime.prepare ({error})") from error
 
 
 def reference_frames(

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from handler.media import audio_samples, inspect, onset_time
 from regression.fixtures import AudioSpec
+from tooling.media import audio_samples, inspect, onset_time
 
 ANALYSIS_RATE = 48000  # onsets: the mix's own rate, 21 us per sample
 BASELINE_RATE = 8000  # baseline/audio.wav: mono 16-bit, small enough to commit

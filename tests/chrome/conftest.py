@@ -17,9 +17,9 @@ from bundler.cache import Cache, default_cache_root
 from bundler.errors import FetchError
 from bundler.fetch import fetch_npm_tarball
 from bundler.progress import SilentReporter
-from handler.browser import Browser
 from handler.errors import RuntimeUnavailable
-from handler.runtime import Runtime, prepare
+from handler.render.chrome.browser import Browser
+from handler.render.runtime import Runtime, prepare
 from tests.conftest import in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,8 +59,8 @@ def runtime() -> Runtime:
 
 
 @pytest.fixture
-def browser(runtime: Runtime) -> Iterator[Browser]:
-    with Browser.launch(runtime) as launched:
+def browser(runtime: Runtime, tmp_path: Path) -> Iterator[Browser]:
+    with Browser.launch(runtime, tmp_path) as launched:
         yield launched
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from handler.browser import Browser
-from handler.runtime import Runtime
+from handler.render.chrome.browser import Browser
+from handler.render.runtime import Runtime
 from tests.chrome.conftest import composition, dark, decode, read_barcode
 
 pytestmark = pytest.mark.chrome
@@ -57,11 +59,11 @@ def test_jpeg_capture(browser: Browser) -> None:
 
 
 @pytest.mark.parametrize("start", [1, 7, 13])
-def test_chunk_boundaries_leave_no_trace(runtime: Runtime, start: int) -> None:
+def test_chunk_boundaries_leave_no_trace(runtime: Runtime, tmp_path: Path, start: int) -> None:
     frames = range(0, 20)
-    with Browser.launch(runtime) as whole:
+    with Browser.launch(runtime, tmp_path) as whole:
         all_frames = capture_range(whole, "mixed", frames, 30, (320, 180))
-    with Browser.launch(runtime) as chunk:
+    with Browser.launch(runtime, tmp_path) as chunk:
         tail = capture_range(chunk, "mixed", range(start, frames.stop), 30, (320, 180))
     assert len(set(all_frames)) == len(all_frames), "every frame of the mixed composition differs"
     for frame, (expected, actual) in enumerate(zip(all_frames[start:], tail, strict=True), start):

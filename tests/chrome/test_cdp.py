@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from handler.browser import CHROME_FLAGS, Browser
-from handler.cdp import CdpConnection
 from handler.errors import ChromeCrashed, ChromeTimeout, ProtocolError
-from handler.runtime import Runtime
+from handler.render.chrome.browser import CHROME_FLAGS, Browser
+from handler.render.chrome.cdp import CdpConnection
+from handler.render.runtime import Runtime
 
 pytestmark = pytest.mark.chrome
 
@@ -90,9 +90,9 @@ def test_killed_chrome_fails_every_waiter_with_status_and_stderr(runtime: Runtim
         connection.close(timeout=2)
 
 
-def test_close_reaps_chrome_and_leaks_no_fd_or_thread(runtime: Runtime) -> None:
+def test_close_reaps_chrome_and_leaks_no_fd_or_thread(runtime: Runtime, tmp_path: Path) -> None:
     fds, threads = open_fds(), set(threading.enumerate())
-    browser = Browser.launch(runtime)
+    browser = Browser.launch(runtime, tmp_path)
     pid, profile = browser.connection.process.pid, browser.user_data_dir
     browser.open_page(64, 64, allowed_root=profile)
     browser.close()

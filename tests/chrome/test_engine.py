@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from handler import engine, local, media
+from handler.edge.events import RenderConfig
 from handler.errors import NetworkBlocked
-from handler.events import RenderConfig
-from handler.planfile import compute_plan_hash, read_plan_doc
-from handler.runtime import Runtime
+from handler.render import engine
+from handler.render.planfile import compute_plan_hash, read_plan_doc
+from handler.render.runtime import Runtime
+from runner import local
 from tests.integration.conftest import barcode_values
+from tooling import media
 
 from .conftest import composition
 
@@ -27,14 +29,16 @@ pytestmark = pytest.mark.chrome
 
 def render(runtime: Runtime, project: Path, work: Path, config: RenderConfig) -> tuple[engine.PlanResult, Path]:
     plan_dir = work / "plan"
-    planned = engine.plan(project, plan_dir, config, runtime)
+    scratch = work / "scratch"
+    scratch.mkdir(parents=True, exist_ok=True)
+    planned = engine.plan(project, plan_dir, config.plan_request(), runtime=runtime, scratch=scratch)
     chunks = []
     for index in range(planned.chunk_count):
         out = work / "chunks" / f"{index:04d}.mp4"
-        engine.render_chunk(plan_dir, planned.plan_hash, index, out, runtime)
+        engine.render_chunk(plan_dir, planned.plan_hash, index, out, runtime=runtime, scratch=scratch)
         chunks.append(out)
     output = work / "out.mp4"
-    engine.assemble(plan_dir, planned.plan_hash, chunks, output, runtime)
+    engine.assemble(plan_dir, planned.plan_hash, chunks, output, runtime=runtime, scratch=scratch)
     return planned, output
 
 
@@ -60,16 +64,23 @@ def test_one_chunk_or_four_capture_identical_frames(runtime: Runtime, tmp_path: 
 
 
 def test_the_same_chunk_twice_in_two_processes_gives_identical_bytes(runtime: Runtime, tmp_path: Path) -> None:
-    planned = engine.plan(composition("barcode"), tmp_path / "plan", RenderConfig(chunks=3), runtime)
+    planned = engine.plan(
+        composition("barcode"),
+        tmp_path / "plan",
+        RenderConfig(chunks=3).plan_request(),
+        runtime=runtime,
+        scratch=tmp_path,
+    )
     script = (
-        "import sys; from pathlib import Path; from handler import engine;"
-        "engine.render_chunk(Path(sys.argv[1]), sys.argv[2], 1, Path(sys.argv[3]))"
+        "import sys, tempfile; from pathlib import Path; from handler.render import engine, runtime;"
+        "engine.render_chunk(Path(sys.argv[1]), sys.argv[2], 1, Path(sys.argv[3]),"
+        " runtime=runtime.prepare(), scratch=Path(tempfile.mkdtemp(dir=sys.argv[4])))"
     )
     outputs = []
     for attempt in range(2):
         out = tmp_path / f"attempt{attempt}.mp4"
         subprocess.run(
-            [sys.executable, "-c", script, str(tmp_path / "plan"), planned.plan_hash, str(out)],
+            [sys.executable, "-c", script, str(tmp_path / "plan"), planned.plan_hash, str(out), str(tmp_path)],
             check=True,
             cwd=Path(__file__).resolve().parents[2],
         )
@@ -93,18 +104,34 @@ def test_plan_hash_is_stable_across_directories_and_recomputable(runtime: Runtim
     for where in ("a", "b/deeper"):
         project = tmp_path / where / "tone"
         shutil.copytree(composition("tone"), project)
-        copies.append(engine.plan(project, tmp_path / where / "plan", RenderConfig(chunks=2), runtime))
+        copies.append(
+            engine.plan(
+                project,
+                tmp_path / where / "plan",
+                RenderConfig(chunks=2).plan_request(),
+                runtime=runtime,
+                scratch=tmp_path,
+            )
+        )
     assert copies[0].plan_hash == copies[1].plan_hash
     plan_dir = tmp_path / "a" / "plan"
     doc = read_plan_doc(plan_dir)
     assert compute_plan_hash(plan_dir, doc.encoder, runtime.identity.as_dict()) == copies[0].plan_hash
-    changed = engine.plan(composition("tone"), tmp_path / "crf", RenderConfig(chunks=2, crf=30), runtime)
+    changed = engine.plan(
+        composition("tone"),
+        tmp_path / "crf",
+        RenderConfig(chunks=2, crf=30).plan_request(),
+        runtime=runtime,
+        scratch=tmp_path,
+    )
     assert changed.plan_hash != copies[0].plan_hash
 
 
 def test_plan_names_urls_outside_the_composition(runtime: Runtime, tmp_path: Path) -> None:
     with pytest.raises(NetworkBlocked) as raised:
-        engine.plan(composition("network"), tmp_path / "plan", RenderConfig(), runtime)
+        engine.plan(
+            composition("network"), tmp_path / "plan", RenderConfig().plan_request(), runtime=runtime, scratch=tmp_path
+        )
     assert "http://example.invalid/x.png" in raised.value.urls
 
 
@@ -120,7 +147,7 @@ def test_local_runner_goes_through_the_handler_and_writes_a_checked_mp4(runtime:
 
 def _cli_render(project: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(out.parent)}
-    command = [sys.executable, "-m", "handler", "render", str(project), "-o", str(out), "--chunks", "2", *extra]
+    command = [sys.executable, "-m", "runner", "render", str(project), "-o", str(out), "--chunks", "2", *extra]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from handler import media
-from handler.events import RenderConfig
-from handler.runtime import Runtime
+from handler.edge.events import RenderConfig
+from handler.render.runtime import Runtime
+from tooling import media
 
 from .test_engine import render
 

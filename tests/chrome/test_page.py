@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from handler.browser import Browser
 from handler.errors import PageError
-from handler.page import Page
+from handler.render.chrome.browser import Browser
+from handler.render.chrome.page import Page
+from handler.render.runtime import Runtime
 from tests.chrome.conftest import composition
 
 pytestmark = pytest.mark.chrome
@@ -83,8 +85,8 @@ def test_timers_fire_in_due_order_at_their_own_time(browser: Browser) -> None:
     ]
 
 
-def test_same_frame_same_clock_and_randoms_however_it_is_reached(runtime: object) -> None:
-    with Browser.launch(runtime) as first, Browser.launch(runtime) as second:  # type: ignore[arg-type]
+def test_same_frame_same_clock_and_randoms_however_it_is_reached(runtime: Runtime, tmp_path: Path) -> None:
+    with Browser.launch(runtime, tmp_path) as first, Browser.launch(runtime, tmp_path) as second:
         stepped = load(first, "clock")
         for frame in range(7):
             clock_at(stepped, frame)

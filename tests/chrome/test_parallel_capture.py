@@ -6,17 +6,18 @@ import contextlib
 import hashlib
 import os
 import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from handler import capture, engine
-from handler.browser import Browser
 from handler.errors import ChromeCrashed
-from handler.events import RenderConfig
-from handler.page import Page
-from handler.runtime import Runtime
+from handler.render import capture, engine
+from handler.render.chrome.browser import Browser
+from handler.render.chrome.page import Page
+from handler.render.runtime import Runtime
+from handler.render.settings import EncoderSettings, PlanRequest
 
 from .conftest import composition
 
@@ -24,14 +25,15 @@ pytestmark = pytest.mark.chrome
 
 
 def _chunk_bytes(runtime: Runtime, plan_dir: Path, plan_hash: str, out: Path, pages: int) -> bytes:
-    result = engine.render_chunk(plan_dir, plan_hash, 0, out, runtime, pages=pages)
+    result = engine.render_chunk(plan_dir, plan_hash, 0, out, runtime=runtime, scratch=out.parent, pages=pages)
     assert result.pages == pages
     return out.read_bytes()
 
 
 @pytest.mark.parametrize("name", ["mixed", "barcode"])
 def test_one_two_or_three_pages_give_the_same_chunk_bytes(runtime: Runtime, tmp_path: Path, name: str) -> None:
-    planned = engine.plan(composition(name), tmp_path / "plan", RenderConfig(chunks=1, format="png"), runtime)
+    request = PlanRequest(encoder=EncoderSettings(capture_format="png"), chunks=1)
+    planned = engine.plan(composition(name), tmp_path / "plan", request, runtime=runtime, scratch=tmp_path)
     one, two, three = (
         _chunk_bytes(runtime, tmp_path / "plan", planned.plan_hash, tmp_path / f"k{k}.mp4", k) for k in (1, 2, 3)
     )
@@ -41,7 +43,7 @@ def test_one_two_or_three_pages_give_the_same_chunk_bytes(runtime: Runtime, tmp_
 def _opener(runtime: Runtime, project: Path, opened: list[Page]) -> capture.OpenPage:
     @contextlib.contextmanager
     def open_page() -> Iterator[Page]:
-        with Browser.launch(runtime) as browser:
+        with tempfile.TemporaryDirectory() as scratch, Browser.launch(runtime, Path(scratch)) as browser:
             page = browser.open_page(320, 64, allowed_root=project)
             page.navigate(project / "index.html")
             opened.append(page)

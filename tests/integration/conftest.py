@@ -15,13 +15,13 @@ import pytest
 
 from bundler.cache import default_cache_root
 from bundler.progress import SilentReporter
-from handler import local
 from handler.errors import RuntimeUnavailable
-from handler.local import LocalRender
-from handler.media import decode_frames
-from handler.runtime import Runtime, prepare
+from handler.render.runtime import Runtime, prepare
+from runner import local
+from runner.local import LocalRender
 from tests.conftest import in_ci, require_docker
 from tests.moto_server import moto_server
+from tooling.media import decode_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,7 +140,7 @@ def default_zip() -> Path:
 def packaged_runtime() -> Runtime:
     """The packaged Chromium and ffmpeg, prepared from dist/handler.zip; the zip is built first when missing.
 
-    It is the runtime `handler.runtime.prepare()` finds by itself, so the handler's own renders use it too.
+    It is the runtime `handler.render.runtime.prepare()` finds by itself, so the handler's own renders use it too.
     """
     try:
         return prepare(default_zip())

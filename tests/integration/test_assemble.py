@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from handler.audio import AudioClip, mix_audio
-from handler.encode import ChunkEncoder, EncoderSettings
-from handler.media import audio_samples, decode_frames, inspect, onset_time
-from handler.mux import concat_chunks
+from handler.render.composition import AudioClip
+from handler.render.ffmpeg.audio import mix_audio
+from handler.render.ffmpeg.encode import ChunkEncoder
+from handler.render.ffmpeg.mux import concat_chunks
+from handler.render.settings import EncoderSettings
 from tests.integration.frames import frames, read_barcode
+from tooling.media import audio_samples, decode_frames, inspect, onset_time
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -54,7 +56,7 @@ def rms(pcm: bytes, start: float, end: float, rate: int = 48000) -> float:
 def test_uneven_chunks_join_without_a_seam(ffmpeg: Path, tmp_path: Path) -> None:
     parts = chunks(ffmpeg, tmp_path)
     out = tmp_path / "out.mp4"
-    concat_chunks(ffmpeg, parts, out, audio=None)
+    concat_chunks(ffmpeg, parts, out, audio=None, scratch=tmp_path)
 
     info = inspect(ffmpeg, out)
     assert info.frame_count == BOUNDS[-1]
@@ -89,7 +91,7 @@ def test_audio_starts_on_time_and_lasts_as_long_as_the_video(ffmpeg: Path, tmp_p
     )
     assert (mix.duration, mix.sample_rate) == (duration, 48000)
     out = tmp_path / "out.mp4"
-    concat_chunks(ffmpeg, parts, out, audio=mix.path)
+    concat_chunks(ffmpeg, parts, out, audio=mix.path, scratch=tmp_path)
 
     info = inspect(ffmpeg, out)
     assert (info.audio_codec, info.sample_rate, info.channels) == ("aac", 48000, 2)

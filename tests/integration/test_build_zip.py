@@ -28,7 +28,7 @@ def _sha256(path: Path) -> str:
 
 def _checkout(destination: Path) -> Path:
     """A copy of the sources a build reads, as another clone would have them."""
-    for name in ("handler", "bundler", "lockfiles"):
+    for name in ("handler", "bundler", "tooling", "lockfiles"):
         shutil.copytree(ROOT / name, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
     return destination
 
@@ -150,12 +150,12 @@ def test_untracked_and_editor_files_in_handler_leave_the_zip_unchanged(built: Bu
     checkout = _checkout(tmp_path / "clone")
     git = require_tool("git")
     subprocess.run([git, "init", "-q", str(checkout)], check=True)
-    subprocess.run([git, "-C", str(checkout), "add", "handler", "bundler", "lockfiles"], check=True)
+    subprocess.run([git, "-C", str(checkout), "add", "handler", "bundler", "tooling", "lockfiles"], check=True)
     strays = {
         "handler/notes.py": "print('not part of the function')\n",
         "handler/app.py~": "editor backup\n",
         "handler/.app.py.swp": "swap\n",
-        "handler/page/#shim.js#": "autosave\n",
+        "handler/render/chrome/page/#shim.js#": "autosave\n",
         "handler/__pycache__/app.cpython-313.pyc": "bytecode\n",
     }
     for name, text in strays.items():
@@ -167,3 +167,15 @@ def test_untracked_and_editor_files_in_handler_leave_the_zip_unchanged(built: Bu
     assert _sha256(zip_path) == _sha256(built.zip_path)
     with zipfile.ZipFile(zip_path) as archive:
         assert not set(strays) & set(archive.namelist())
+
+
+def test_a_tracked_module_the_entry_point_never_imports_fails_the_build(built: Built, tmp_path: Path) -> None:
+    checkout = _checkout(tmp_path / "clone")
+    git = require_tool("git")
+    subprocess.run([git, "init", "-q", str(checkout)], check=True)
+    (checkout / "handler" / "render" / "preview.py").write_text("def preview() -> None: ...\n")
+    subprocess.run([git, "-C", str(checkout), "add", "handler", "bundler", "tooling", "lockfiles"], check=True)
+    result = run_bundler("--cache-dir", str(built.cache_root), "build", "-o", "dist/handler.zip", cwd=checkout)
+    assert result.returncode == 2
+    assert "ERROR 1 module(s) of handler/ are never imported by handler.app: handler/render/preview.py" in result.stderr
+    assert not (checkout / "dist" / "handler.zip").exists()

@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from handler.encode import ChunkEncoder, EncoderSettings
 from handler.errors import CaptureFailed, FfmpegFailed, FrameCountMismatch
-from handler.media import decode_frames, inspect
+from handler.render.ffmpeg.encode import ChunkEncoder
+from handler.render.settings import EncoderSettings
 from tests.integration.frames import encode as encode_image
 from tests.integration.frames import frames, read_barcode
+from tooling.media import decode_frames, inspect
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -68,7 +69,8 @@ def test_chunks_of_any_length_share_their_stream_headers(ffmpeg: Path, tmp_path:
 _ENCODE_IN_A_CHILD = """
 import sys
 from pathlib import Path
-from handler.encode import ChunkEncoder, EncoderSettings
+from handler.render.ffmpeg.encode import ChunkEncoder
+from handler.render.settings import EncoderSettings
 ffmpeg, out, fmt, *paths = sys.argv[1:]
 images = [Path(p).read_bytes() for p in paths]
 settings = EncoderSettings(capture_format=fmt)

@@ -21,13 +21,13 @@ import boto3
 import pytest
 
 from handler.app import handler
-from handler.archive import pack_tree
+from handler.edge.archive import pack_tree
 from handler.errors import BucketNotAllowed, ChromeCrashed, InvalidPlan, PlanHashMismatch
-from handler.local import LocalRender
-from handler.media import decode_frames
-from handler.requests import assemble_event, chunk_event, plan_event
-from handler.runtime import ENV_RUNTIME_DIR, Runtime
+from handler.render.runtime import ENV_RUNTIME_DIR, Runtime
+from runner.local import LocalRender
 from tests.integration.conftest import BARCODE, S3Server, barcode_values, use_s3_server
+from tooling.media import decode_frames
+from tooling.requests import assemble_event, chunk_event, plan_event
 
 pytestmark = [pytest.mark.s3, pytest.mark.chrome]
 

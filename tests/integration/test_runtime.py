@@ -16,7 +16,7 @@ import pytest
 
 from bundler.binaries import compress_frames
 from handler.errors import RuntimeUnavailable
-from handler.runtime import SENTINEL, prepare
+from handler.render.runtime import SENTINEL, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,7 +87,7 @@ def test_a_missing_sentinel_means_a_broken_attempt_and_is_redone(artifact: Path,
 def test_two_processes_preparing_at_once_share_one_result(artifact: Path, tmp_path: Path) -> None:
     root = tmp_path / "runtime"
     script = (
-        "import sys; from pathlib import Path; from handler.runtime import prepare; "
+        "import sys; from pathlib import Path; from handler.render.runtime import prepare; "
         "print(prepare(Path(sys.argv[1]), Path(sys.argv[2])).chromium)"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 import pytest
 
-from handler import transport
+from handler.edge import transport
+from handler.edge.transport import Tuning
 from handler.errors import BucketNotAllowed, IntegrityError, ObjectNotFound, RenderzipError, TransportThrottled
-from handler.transport import Tuning
 from tests.integration.conftest import S3Server
 
 pytestmark = pytest.mark.s3

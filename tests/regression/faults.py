@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from handler.media import inspect
+from tooling.media import inspect
 
 
 def shift_one_frame_late(ffmpeg: Path, video: Path, out: Path) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from handler.runtime import Runtime
+from handler.render.runtime import Runtime
 from regression import cli
 from regression.errors import FixtureError
 from regression.fixtures import FIXTURES_DIR, discover, load_fixture

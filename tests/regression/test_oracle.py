@@ -1,7 +1,7 @@
 """The Playwright oracle draws the handler's frames, and tells them apart from their neighbours.
 
 The handler's side comes from its own capture path (beginFrame, lossless PNG, a chunk rendered
-from frame 0) and from a real ``python -m handler render`` MP4; the oracle's from an ordinary
+from frame 0) and from a real ``python -m runner render`` MP4; the oracle's from an ordinary
 ``page.screenshot`` of the same pinned Chromium.
 """
 
@@ -11,6 +11,7 @@ import io
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +19,13 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
-from handler.browser import Browser
-from handler.media import decode_frames
-from handler.runtime import Runtime
+from handler.render.chrome.browser import Browser
+from handler.render.runtime import Runtime
 from regression import oracle
 from regression.frames import psnr
 from regression.oracle import OracleError, reference_frames
 from tests.integration.conftest import ROOT
+from tooling.media import decode_frames
 
 pytestmark = pytest.mark.chrome
 
@@ -44,7 +45,7 @@ def pixels(image: bytes | Path) -> Pixels:
 
 def handler_frames(runtime: Runtime, name: str, frames: range, size: tuple[int, int], fps: int) -> list[Pixels]:
     """Frames as a handler worker captures one chunk: warm-up at its first frame, then each frame."""
-    with Browser.launch(runtime) as browser:
+    with tempfile.TemporaryDirectory() as scratch, Browser.launch(runtime, Path(scratch)) as browser:
         page = browser.open_page(*size, allowed_root=COMPOSITIONS / name)
         page.navigate(COMPOSITIONS / name / "index.html")
         page.warm_up(frames.start, fps)
@@ -112,7 +113,7 @@ def test_an_encoded_render_stays_above_the_floor_and_a_shift_does_not(
     output, (width, height) = tmp_path / "mixed.mp4", (320, 180)
     env = {**os.environ, "RENDERZIP_ARTIFACT": str(artifact_zip)}
     rendered = subprocess.run(
-        [sys.executable, "-m", "handler", "render", str(COMPOSITIONS / "mixed"), "-o", str(output), "--chunks", "3"],
+        [sys.executable, "-m", "runner", "render", str(COMPOSITIONS / "mixed"), "-o", str(output), "--chunks", "3"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -191,7 +192,7 @@ def test_a_seek_that_never_settles_times_out(
 def test_a_chromium_not_prepared_by_the_runtime_is_refused(tmp_path: Path) -> None:
     stray = tmp_path / "chromium"
     stray.write_bytes(b"")
-    with pytest.raises(OracleError, match=r"composition barcode .*not a Chromium prepared by handler\.runtime"):
+    with pytest.raises(OracleError, match=r"composition barcode .*not a Chromium prepared by handler\.render\.runtime"):
         reference_frames(COMPOSITIONS / "barcode", [0], chrome=stray, out_dir=tmp_path / "out")
 
 

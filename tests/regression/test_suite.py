@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from handler.runtime import Runtime
+from handler.render.runtime import Runtime
 from regression import baselines
 from regression.evaluate import evaluate
 from regression.fixtures import Fixture, load_fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from handler.archive import pack_tree, safe_extract, scan_archive
+from handler.edge.archive import pack_tree, safe_extract, scan_archive
 from handler.errors import UnsafeArchive
 
 Member = tuple[tarfile.TarInfo, bytes | None]

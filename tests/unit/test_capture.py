@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from handler.capture import (
+from handler.render.capture import (
     BUFFER_BUDGET_BYTES,
     MIN_BLOCK_FRAMES,
     choose_pages,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from handler.cdp import CdpConnection, Message
 from handler.errors import ChromeTimeout, ProtocolError
+from handler.render.chrome.cdp import CdpConnection, Message
 
 PEER = r"""
 import json, os

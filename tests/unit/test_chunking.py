@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handler.chunking import DEFAULT_FRAMES_PER_CHUNK, chunk_table
 from handler.errors import InvalidEvent
+from handler.render.chunking import DEFAULT_FRAMES_PER_CHUNK, chunk_table
 
 
 def test_count_splits_unevenly_with_sizes_differing_by_at_most_one() -> None:

@@ -11,11 +11,14 @@ import pytest
 
 import bundler.cli
 import deploy.cli
-import handler.__main__
 import probes.cli
+import runner.__main__
 from bundler.errors import ArtifactError, BundlerError, ZipLayoutError
 from deploy.errors import DeployArtifactError, DeployError
-from handler.cli_errors import (
+from handler.errors import ChromeCrashed, InvalidComposition, RenderzipError
+from probes.errors import DockerUnavailable
+from regression.errors import RenderFailed
+from tooling.cli_errors import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -23,9 +26,6 @@ from handler.cli_errors import (
     error_lines,
     run_command,
 )
-from handler.errors import ChromeCrashed, InvalidComposition, RenderzipError
-from probes.errors import DockerUnavailable
-from regression.errors import RenderFailed
 
 Capture = pytest.CaptureFixture[str]
 OS_HINT = "hint: check that the path exists and that you may read (or write) it"
@@ -155,7 +155,7 @@ def test_handler_render_error_shows_the_code_then_the_log(tmp_path: Path, capsys
     log = tmp_path / "handler.log"
     argv = ["render", str(tmp_path / "empty"), "-o", str(tmp_path / "out.mp4"), "--log", str(log)]
     (tmp_path / "empty").mkdir()
-    assert handler.__main__.main(argv) == EXIT_ERROR
+    assert runner.__main__.main(argv) == EXIT_ERROR
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("ERROR InvalidComposition: ") and err[0].endswith(": no index.html")
     assert err[1] == f"handler log: {log} (last 2 lines)"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from handler.composition import read_composition, total_frames
 from handler.errors import InvalidComposition
+from handler.render.composition import read_composition, total_frames
 
 
 def _project(tmp_path: Path, body: str, files: dict[str, bytes] | None = None) -> Path:

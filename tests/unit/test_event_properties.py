@@ -11,8 +11,7 @@ import hypothesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handler.errors import RenderzipError
-from handler.events import (
+from handler.edge.events import (
     MAX_CHUNK_RESULT_BYTES,
     MAX_CHUNKS,
     AssembleEvent,
@@ -21,7 +20,8 @@ from handler.events import (
     RenderChunkEvent,
     parse_event,
 )
-from handler.uris import S3_MAX_KEY_BYTES, Allowlist
+from handler.edge.uris import S3_MAX_KEY_BYTES, Allowlist
+from handler.errors import RenderzipError
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 VALID = [json.loads(path.read_text()) for path in sorted((EVENTS / "valid").glob("*.json"))]

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handler.errors import BucketNotAllowed, InvalidEvent, InvalidUri, RenderzipError
-from handler.events import (
+from handler.edge.events import (
     MAX_CHUNK_RESULT_BYTES,
     MAX_CHUNKS,
     AssembleEvent,
@@ -23,7 +22,8 @@ from handler.events import (
     parse_event,
     unwrap,
 )
-from handler.uris import S3_MAX_KEY_BYTES, Allowlist, parse_uri
+from handler.edge.uris import S3_MAX_KEY_BYTES, Allowlist, parse_uri
+from handler.errors import BucketNotAllowed, InvalidEvent, InvalidUri, RenderzipError
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 EXPECTED = json.loads((EVENTS / "malformed" / "expected.json").read_text())
@@ -239,7 +239,7 @@ def test_other_results_and_the_largest_assemble_event_fit_step_functions() -> No
 
 
 def test_pages_pass_from_config_through_the_plan_to_each_chunk_event() -> None:
-    from handler.requests import chunk_event  # noqa: PLC0415
+    from tooling.requests import chunk_event  # noqa: PLC0415
 
     plan_hash = "v1-" + "a" * 64
     plan = {"PlanUri": f"s3://bucket/renders/x/{plan_hash}/plan.tar.gz", "PlanHash": plan_hash, "Pages": 3}

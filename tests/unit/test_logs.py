@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from handler.edge.logs import KEY_ORDER, Logger, scrub
 from handler.errors import PlanHashMismatch, TransportThrottled
-from handler.logs import KEY_ORDER, LOG_FILE_ENV, Logger, scrub
 
 
 @dataclass
@@ -152,47 +151,30 @@ def test_output_goes_to_stdout_by_default(capsys: pytest.CaptureFixture[str]) ->
     assert json.loads(capsys.readouterr().out)["event"] == "hello"
 
 
-class CountingEnviron(Mapping[str, str]):
-    """An environment that counts how often it is read."""
-
-    def __init__(self, values: dict[str, str]) -> None:
-        self.values = values
-        self.reads = 0
-
-    def __getitem__(self, key: str) -> str:
-        self.reads += 1
-        return self.values[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-
-def test_the_environment_is_read_once_per_invocation_not_per_line(tmp_path: Path) -> None:
+def test_lines_go_to_the_file_given_and_back_to_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first, second = tmp_path / "first.log", tmp_path / "second.log"
-    environ = CountingEnviron({LOG_FILE_ENV: str(first)})
-    log = Logger(environ=environ)
-    assert environ.reads == 1
+    log = Logger()
+    log.use_file(first)
     with log.invocation(Context(), "renderChunk"):
-        environ.values[LOG_FILE_ENV] = str(second)  # changed mid-invocation: this invocation keeps its file
         for index in range(50):
             log.info("frame", index=index)
-    assert environ.reads == 2
+    log.use_file(second)
     with log.invocation(Context(), "renderChunk"):
         pass
-    assert environ.reads == 3
+    log.use_file(None)
+    log.info("to stdout")
     assert [line["event"] for line in map(json.loads, first.read_text().splitlines())] == [
         "start",
         *["frame"] * 50,
         "end",
     ]
     assert [line["event"] for line in map(json.loads, second.read_text().splitlines())] == ["start", "end"]
+    assert json.loads(capsys.readouterr().out)["event"] == "to stdout"
 
 
 def test_the_stream_can_be_swapped_and_given_back(tmp_path: Path) -> None:
-    log = Logger(environ={LOG_FILE_ENV: str(tmp_path / "file.log")})
+    log = Logger()
+    log.use_file(tmp_path / "file.log")
     swapped = io.StringIO()
     log.use(swapped)
     log.info("to the swapped stream")

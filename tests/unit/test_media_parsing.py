@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from handler._images import image_size
-from handler.encode import EncoderSettings
 from handler.errors import InvalidPlan, InvalidUri, ObjectNotFound
-from handler.media import onset_time, parse
-from handler.mux import concat_chunks, concat_list
+from handler.render.ffmpeg.images import image_size
+from handler.render.ffmpeg.mux import concat_chunks, concat_list
+from handler.render.settings import EncoderSettings
+from tooling.media import onset_time, parse
 
 STDERR = """Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'out.mp4':
   Metadata:
@@ -91,9 +91,11 @@ def test_concat_list_quotes_every_path(tmp_path: Path) -> None:
 
 def test_concat_chunks_refuses_a_missing_chunk_with_a_typed_error(tmp_path: Path) -> None:
     with pytest.raises(ObjectNotFound, match=r"chunk .*0001\.mp4 does not exist"):
-        concat_chunks(tmp_path / "ffmpeg-not-run", [tmp_path / "0001.mp4"], tmp_path / "out.mp4", audio=None)
+        concat_chunks(
+            tmp_path / "ffmpeg-not-run", [tmp_path / "0001.mp4"], tmp_path / "out.mp4", audio=None, scratch=tmp_path
+        )
     with pytest.raises(InvalidPlan, match="at least one chunk"):
-        concat_chunks(tmp_path / "ffmpeg-not-run", [], tmp_path / "out.mp4", audio=None)
+        concat_chunks(tmp_path / "ffmpeg-not-run", [], tmp_path / "out.mp4", audio=None, scratch=tmp_path)
 
 
 def test_settings_round_trip_through_canonical_json() -> None:

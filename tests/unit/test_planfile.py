@@ -16,15 +16,15 @@ import pytest
 
 import handler
 from handler import RENDERER_RELEASE
-from handler.archive import pack_tree
+from handler.edge.archive import pack_tree
+from handler.edge.plancheck import verify_plan_archive
 from handler.errors import InvalidPlan, PlanHashMismatch, UnsafeArchive
-from handler.planfile import (
+from handler.render.planfile import (
     MAX_PLAN_DOC_BYTES,
     PlanDoc,
     compute_plan_hash,
     read_plan_doc,
     verify_plan,
-    verify_plan_archive,
     write_plan_doc,
 )
 
@@ -118,7 +118,7 @@ def test_links_and_missing_documents_are_refused(tmp_path: Path) -> None:
 
 
 def _renderer_version(package_parent: Path) -> str:
-    script = "import handler.runtime; print(handler.runtime.renderer_version())"
+    script = "import handler.render.runtime; print(handler.render.runtime.renderer_version())"
     env = {"PYTHONPATH": str(package_parent), "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run(
         [sys.executable, "-c", script], env=env, cwd=package_parent, capture_output=True, text=True, check=True
@@ -129,12 +129,18 @@ def test_renderer_version_changes_with_the_sources_that_decide_pixels(tmp_path: 
     shutil.copytree(Path(handler.__file__).parent, tmp_path / "handler", ignore=shutil.ignore_patterns("__pycache__"))
     before = _renderer_version(tmp_path)
     assert before.startswith(RENDERER_RELEASE + "+")
-    with (tmp_path / "handler" / "logs.py").open("a", encoding="utf-8") as logs:
+    with (tmp_path / "handler" / "edge" / "logs.py").open("a", encoding="utf-8") as logs:
         logs.write("# a log line's wording does not change a frame\n")
+    (tmp_path / "handler" / "render" / "__pycache__").mkdir(exist_ok=True)
+    (tmp_path / "handler" / "render" / "__pycache__" / "engine.cpython-311.pyc").write_bytes(b"bytecode")
     assert _renderer_version(tmp_path) == before
-    with (tmp_path / "handler" / "page" / "shim.js").open("a", encoding="utf-8") as shim:
+    with (tmp_path / "handler" / "render" / "chrome" / "page" / "shim.js").open("a", encoding="utf-8") as shim:
         shim.write("// any edit of the page shim may\n")
-    assert _renderer_version(tmp_path) != before
+    edited = _renderer_version(tmp_path)
+    assert edited != before
+    # A module added anywhere in the renderer counts without being listed anywhere.
+    (tmp_path / "handler" / "render" / "ffmpeg" / "new_filter.py").write_text("SCALE = 2\n", encoding="utf-8")
+    assert _renderer_version(tmp_path) not in (before, edited)
 
 
 def _gzip_stream(pieces: Iterator[bytes]) -> Iterator[bytes]:

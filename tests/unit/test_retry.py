@@ -1,4 +1,4 @@
-"""One retry policy (`handler.retry`): its ASL blocks and `run_with_retry` follow the same numbers and error list."""
+"""One retry policy (`tooling.retry`): its ASL blocks and `run_with_retry` follow the same numbers and error list."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 
 from deploy.retry import LAMBDA_SERVICE_ERRORS, asl_retry
 from deploy.template import TEMPLATE_JSON
-from handler import local
 from handler.errors import ChromeCrashed, InvalidEvent, PlanHashMismatch, permanent_codes, retryable_codes
-from handler.retry import Retried, RetryPolicy, run_with_retry
+from runner import local
+from tooling.retry import Retried, RetryPolicy, run_with_retry
 
 
 def test_policy_takes_its_codes_from_the_errors_module() -> None:

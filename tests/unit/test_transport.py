@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handler import transport
+from handler.edge import transport
 from handler.errors import IntegrityError, ObjectNotFound
 
 

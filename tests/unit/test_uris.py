@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from handler.edge.uris import Allowlist, Uri, bucket_name_problem, check_allowed, parse_prefix, parse_uri
 from handler.errors import BucketNotAllowed, InvalidUri
-from handler.uris import Allowlist, Uri, bucket_name_problem, check_allowed, parse_prefix, parse_uri
 
 
 def test_parses_s3_and_file_uris() -> None:

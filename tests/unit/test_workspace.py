@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handler.workspace import PREFIX, sweep, workspace
+from handler.edge.workspace import PREFIX, sweep, workspace
 
 
 def test_gives_a_private_empty_directory_and_removes_it(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from deploy.errors import BudgetExceeded, RemoteRenderFailed
 from deploy.progress import Progress
 from deploy.remote import download, follow, submit
 from deploy.stack import deploy
-from handler.planfile import PlanDoc, canonical_json
+from handler.render.planfile import PlanDoc, canonical_json
 from tests.integration.deploy.conftest import RUNTIME_VERSION_ARN
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -196,9 +196,9 @@ class Lines:
 def test_handler_render_remote_starts_the_execution_and_shows_chunks_done_of_total(
     aws: Any, stack: dict[str, str], tmp_path: Path
 ) -> None:
-    """``python -m handler render --remote`` as users run it; the test writes what the function would."""
+    """``python -m runner render --remote`` as users run it; the test writes what the function would."""
     project = _composition(tmp_path / "comp")
-    command = [sys.executable, "-m", "handler", "render", str(project), "-o", str(tmp_path / "out.mp4")]
+    command = [sys.executable, "-m", "runner", "render", str(project), "-o", str(tmp_path / "out.mp4")]
     command += ["--remote", STACK, "--region", "us-east-1", "--chunks", "4", "--crf", "20", "--poll-seconds", "0.1"]
     child = subprocess.Popen(
         command,
@@ -238,17 +238,3 @@ def test_handler_render_remote_starts_the_execution_and_shows_chunks_done_of_tot
     assert lines[-2].startswith(f"ERROR execution {execution['executionArn']} ended ABORTED"), lines
     assert lines[-1].startswith("hint: see the execution's history"), lines
     assert not (tmp_path / "out.mp4").exists()
-
-
-def test_handler_render_remote_without_the_deploy_package_says_so(tmp_path: Path) -> None:
-    """As from the Lambda zip: the handler package alone, without deploy/ beside it."""
-    (tmp_path / "handler").symlink_to(ROOT / "handler")
-    project = _composition(tmp_path / "comp")
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    command = [sys.executable, "-m", "handler", "render", str(project), "-o", "out.mp4", "--remote", STACK]
-    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=60)
-    assert result.returncode == 2
-    assert result.stderr.splitlines() == [
-        "ERROR --remote cannot import the deploy package: No module named 'deploy'",
-        "hint: remote renders start from a checkout of renderzip with the dev lock installed, not from the zip",
-    ]

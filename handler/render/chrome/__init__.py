@@ -1,0 +1,1 @@
+"""Headless Chrome: the process, the DevTools connection, and the page that captures frames."""

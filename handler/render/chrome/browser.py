@@ -1,0 +1,110 @@
+"""Launch the pinned headless Chromium with deterministic software rendering, and open pages."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+from handler.errors import ChromeCrashed, ChromeTimeout, RenderzipError
+from handler.render.chrome.cdp import CdpConnection
+from handler.render.chrome.page import Page
+from handler.render.runtime import Runtime
+
+# The one list of flags: the render engine and the BeginFrame probe both launch with it.
+CHROME_FLAGS: tuple[str, ...] = (
+    # Frames only when we ask for them (beginFrame), each one complete: compositor stages all run
+    # before a draw, no animation or scrolling on the compositor thread, no image checkerboarding.
+    "--deterministic-mode",
+    # Software everywhere, the same pixels on every machine: the compositor draws with Skia on
+    # the CPU (2.5x the frame rate of compositing through SwiftShader), and WebGL, which has no
+    # GPU here, runs on the bundled SwiftShader through ANGLE (refused without "unsafe").
+    "--disable-gpu-compositing",
+    "--use-gl=angle",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    # Lambda: no user namespaces for the sandbox, no zygote fork, a 64 MiB /dev/shm.
+    "--no-sandbox",
+    "--no-zygote",
+    "--disable-dev-shm-usage",
+    # Pixels that depend on nothing but the page.
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--font-render-hinting=none",
+    "--force-color-profile=srgb",
+    "--force-device-scale-factor=1",
+    "--disable-lcd-text",
+    # No traffic, no background work, nothing written but the profile we remove.
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-breakpad",
+    "--disable-crash-reporter",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-features=Translate,MediaRouter,OptimizationHints,PaintHolding,BackForwardCache",
+)
+
+LAUNCH_TIMEOUT = 30.0
+
+
+class Browser:
+    """One Chrome process, talking over its debugging pipe; a context manager."""
+
+    def __init__(self, connection: CdpConnection, user_data_dir: Path, version: str) -> None:
+        self.connection = connection
+        self.user_data_dir = user_data_dir
+        self.version = version
+        self._pages: list[Page] = []
+
+    @classmethod
+    def launch(cls, runtime: Runtime, scratch: Path, *, timeout: float = LAUNCH_TIMEOUT) -> Browser:
+        """Start Chrome with :data:`CHROME_FLAGS` and a fresh profile under ``scratch``; ready when it answers.
+
+        ``scratch`` is the caller's directory (the invocation's workspace on Lambda), so a profile
+        left by a timed-out invocation is swept with it.
+        """
+        user_data_dir = Path(tempfile.mkdtemp(prefix="renderzip-chrome-", dir=scratch))
+        args = [*CHROME_FLAGS, f"--user-data-dir={user_data_dir}", "--remote-debugging-pipe", "about:blank"]
+        try:
+            connection = CdpConnection.spawn(runtime.chromium, args, runtime.chromium_env())
+        except OSError as error:
+            shutil.rmtree(user_data_dir, ignore_errors=True)
+            raise ChromeCrashed(f"cannot start {runtime.chromium}: {error}") from error
+        try:
+            version = connection.send("Browser.getVersion", timeout=timeout)
+        except (ChromeCrashed, ChromeTimeout):
+            connection.close(timeout=2.0)
+            shutil.rmtree(user_data_dir, ignore_errors=True)
+            raise
+        return cls(connection, user_data_dir, str(version.get("product", "")))
+
+    def open_page(self, width: int, height: int, *, allowed_root: Path) -> Page:
+        """A blank page of exactly ``width`` x ``height`` CSS pixels, under our frame control."""
+        page = Page.open(self.connection, width, height, allowed_root=allowed_root)
+        self._pages.append(page)
+        return page
+
+    def close(self) -> None:
+        for page in self._pages:
+            with contextlib.suppress(RenderzipError):
+                page.close()
+        self._pages.clear()
+        self.connection.close()
+        shutil.rmtree(self.user_data_dir, ignore_errors=True)
+
+    def __enter__(self) -> Browser:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,233 @@
+"""One composition page: blocked network, virtual time, seeking and frame capture."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from handler.errors import CaptureFailed, InvalidComposition, NetworkBlocked, PageError, RenderzipError
+from handler.render.chrome.cdp import CdpConnection, EventHandler, Message
+from handler.render.chrome.page.netguard import BlockedLog, allowed
+from handler.render.settings import DEFAULT_CAPTURE_FORMAT, DEFAULT_JPEG_QUALITY, CaptureFormat
+
+ImageFormat = CaptureFormat
+
+# beginFrame ticks (ms) of frame i at fps: TICKS_ORIGIN + i * 1000 / fps. Any origin will do
+# as long as it is fixed, so the same frame always gets the same ticks.
+TICKS_ORIGIN = 1_000_000.0
+# Frames drawn without a screenshot before the first captured one, at that frame's time: lets
+# layout, fonts, image decoding and the compositor settle the same way wherever a chunk starts.
+WARM_UP_TICKS = 3
+WARM_UP_STEP = 0.25  # ms between warm-up ticks, all before the frame's own ticks
+CAPTURE_ATTEMPTS = 4
+# Fast zlib settings for PNG: about 3x the frame rate for 4x the bytes, which only cross a pipe.
+OPTIMIZE_FOR_SPEED = True
+COMMAND_TIMEOUT = 30.0
+
+_SHIM = resources.files("handler.render.chrome.page").joinpath("shim.js").read_text(encoding="utf-8")
+
+
+def frame_ticks(frame_index: int, fps: float) -> float:
+    return TICKS_ORIGIN + frame_index * 1000.0 / fps
+
+
+class Page:
+    """A target created with beginFrame control, attached over a flat session."""
+
+    def __init__(
+        self, connection: CdpConnection, target_id: str, session_id: str, *, size: tuple[int, int], allowed_root: Path
+    ) -> None:
+        self.connection = connection
+        self.target_id = target_id
+        self.session_id = session_id
+        self.width, self.height = size
+        self.allowed_root = allowed_root.resolve()
+        self._blocked = BlockedLog()
+        self._errors: list[str] = []
+        self._last_ticks = 0.0
+        self._closed = False
+
+    @classmethod
+    def open(cls, connection: CdpConnection, width: int, height: int, *, allowed_root: Path) -> Page:
+        target = connection.send(
+            "Target.createTarget",
+            {"url": "about:blank", "enableBeginFrameControl": True, "width": width, "height": height},
+        )
+        target_id = str(target["targetId"])
+        attached = connection.send("Target.attachToTarget", {"targetId": target_id, "flatten": True})
+        page = cls(connection, target_id, str(attached["sessionId"]), size=(width, height), allowed_root=allowed_root)
+        try:
+            page._set_up()
+        except BaseException:
+            page.close()
+            raise
+        return page
+
+    def _set_up(self) -> None:
+        session = self.session_id
+        for method, handler in self._handlers():
+            self.connection.on(method, handler, session_id=session)
+        # Sent together, awaited together: one round trip's worth of waiting.
+        futures = [
+            (method, self.connection.post(method, params, session_id=session))
+            for method, params in (
+                ("Page.enable", {}),
+                ("Runtime.enable", {}),
+                ("Network.enable", {}),
+                ("Network.setBlockedURLs", {"urls": ["ws://*", "wss://*"]}),
+                ("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}),
+                (
+                    "Emulation.setDeviceMetricsOverride",
+                    {"width": self.width, "height": self.height, "deviceScaleFactor": 1, "mobile": False},
+                ),
+                ("Emulation.setDefaultBackgroundColorOverride", {}),
+                ("Page.addScriptToEvaluateOnNewDocument", {"source": _SHIM}),
+            )
+        ]
+        for method, future in futures:
+            self.connection.result(method, future, timeout=COMMAND_TIMEOUT)
+
+    # --- events (reader thread: post, never wait) --------------------------------
+
+    def _handlers(self) -> list[tuple[str, EventHandler]]:
+        return [
+            ("Fetch.requestPaused", self._on_request),
+            ("Network.webSocketCreated", self._on_websocket),
+            ("Runtime.exceptionThrown", self._on_exception),
+        ]
+
+    def _on_request(self, params: Message) -> None:
+        request_id = params["requestId"]
+        url = str(params.get("request", {}).get("url", ""))
+        with contextlib.suppress(RenderzipError):
+            if allowed(url, self.allowed_root):
+                self.connection.post("Fetch.continueRequest", {"requestId": request_id}, session_id=self.session_id)
+            else:
+                self._blocked.add(url)
+                self.connection.post(
+                    "Fetch.failRequest",
+                    {"requestId": request_id, "errorReason": "BlockedByClient"},
+                    session_id=self.session_id,
+                )
+
+    def _on_websocket(self, params: Message) -> None:
+        self._blocked.add(str(params.get("url", "")))
+
+    def _on_exception(self, params: Message) -> None:
+        self._errors.append(_describe(params.get("exceptionDetails", {})))
+
+    # --- the composition -------------------------------------------------------------
+
+    def send(self, method: str, params: Message | None = None, *, timeout: float = COMMAND_TIMEOUT) -> Message:
+        return self.connection.send(method, params, session_id=self.session_id, timeout=timeout)
+
+    def evaluate(self, expression: str, *, timeout: float = COMMAND_TIMEOUT) -> Any:
+        """The value of ``expression`` (awaited if a promise); a thrown error becomes :class:`PageError`."""
+        reply = self.send(
+            "Runtime.evaluate",
+            {"expression": expression, "awaitPromise": True, "returnByValue": True},
+            timeout=timeout,
+        )
+        details = reply.get("exceptionDetails")
+        if details is not None:
+            raise PageError(_describe(details))
+        return reply.get("result", {}).get("value")
+
+    def navigate(self, index_html: Path, *, timeout: float = COMMAND_TIMEOUT) -> None:
+        """Load the composition; returns once it has loaded, with its fonts and images ready."""
+        url = index_html.resolve().as_uri()
+        with self.connection.subscribe("Page.loadEventFired", session_id=self.session_id) as loaded:
+            reply = self.send("Page.navigate", {"url": url}, timeout=timeout)
+            if reply.get("errorText"):
+                if self._blocked.urls():
+                    raise NetworkBlocked(self._blocked.urls())
+                raise PageError(f"cannot load {url}: {reply['errorText']}")
+            loaded.wait(timeout=timeout)
+        self.evaluate("window.__renderzip.ready().then(() => true)", timeout=timeout)
+        self._raise_page_errors()
+
+    def composition_info(self) -> dict[str, Any]:
+        """The root element's data-* values as the page reads them, and ``__hf.duration`` if set."""
+        info: dict[str, Any] = self.evaluate("window.__renderzip.info()")
+        if not info.get("found"):
+            raise InvalidComposition("no root element: none has data-composition-id, or data-width and data-height")
+        return info
+
+    def blocked_urls(self) -> list[str]:
+        """Every URL the page tried to reach outside its directory, once each, in order."""
+        return self._blocked.urls()
+
+    def _raise_page_errors(self) -> None:
+        if self._errors:
+            first, count = self._errors[0], len(self._errors)
+            self._errors.clear()
+            raise PageError(first if count == 1 else f"{first}\n(and {count - 1} more errors)")
+
+    # --- frames ---------------------------------------------------------------------
+
+    def seek(self, frame_index: int, fps: float) -> None:
+        """Put the page at frame ``frame_index`` (time ``frame_index / fps``), ready to draw."""
+        self.evaluate(f"window.__renderzip.seek({int(frame_index)}, {float(fps)!r})")
+        self._raise_page_errors()
+
+    def _ticks(self, wanted: float) -> float:
+        ticks = wanted if wanted > self._last_ticks else self._last_ticks + 0.001
+        self._last_ticks = ticks
+        return ticks
+
+    def warm_up(self, frame_index: int, fps: float) -> None:
+        """Seek to the chunk's first frame and draw it a fixed number of times, uncaptured."""
+        self.seek(frame_index, fps)
+        base = frame_ticks(frame_index, fps)
+        for step in range(WARM_UP_TICKS, 0, -1):
+            self.send(
+                "HeadlessExperimental.beginFrame",
+                {"frameTimeTicks": self._ticks(base - step * WARM_UP_STEP), "interval": 1000.0 / fps},
+            )
+
+    def capture(
+        self,
+        frame_index: int,
+        fps: float,
+        *,
+        fmt: ImageFormat = DEFAULT_CAPTURE_FORMAT,
+        quality: int = DEFAULT_JPEG_QUALITY,
+    ) -> bytes:
+        """Seek, draw one frame and return its encoded image."""
+        self.seek(frame_index, fps)
+        screenshot: dict[str, Any] = {"format": fmt, "optimizeForSpeed": OPTIMIZE_FOR_SPEED}
+        if fmt == "jpeg":
+            screenshot["quality"] = quality
+        wanted = frame_ticks(frame_index, fps)
+        for _ in range(CAPTURE_ATTEMPTS):
+            reply = self.send(
+                "HeadlessExperimental.beginFrame",
+                {"frameTimeTicks": self._ticks(wanted), "interval": 1000.0 / fps, "screenshot": screenshot},
+            )
+            data = reply.get("screenshotData")
+            if data:
+                return base64.b64decode(data)
+        raise CaptureFailed(f"frame {frame_index}: no screenshot after {CAPTURE_ATTEMPTS} beginFrame attempts")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for method, handler in self._handlers():
+            self.connection.off(method, handler, session_id=self.session_id)
+        if self.connection.alive:
+            self.connection.send("Target.closeTarget", {"targetId": self.target_id}, timeout=5.0)
+
+
+def _describe(details: Message) -> str:
+    """The thrown value's message with the page's stack, as Chrome formats it."""
+    exception = details.get("exception") or {}
+    description = exception.get("description") or exception.get("value")
+    if description:
+        return str(description)
+    text = str(details.get("text", "Uncaught error"))
+    where = f" at {details.get('url', '')}:{details.get('lineNumber', 0) + 1}:{details.get('columnNumber', 0) + 1}"
+    return text + where

@@ -1,0 +1,262 @@
+"""The three render primitives, pure functions over local paths.
+
+``plan`` freezes a composition into a plan directory and returns its hash;
+``render_chunk`` captures one range of frames and encodes it; ``assemble``
+joins the chunks and the plan's audio. Moving files to and from storage is
+the caller's business (``handler.app`` on Lambda, the local runner here), and so are
+the prepared runtime and the scratch directory: the engine starts no runtime of its own
+and writes nothing outside the paths it is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from handler.digest import file_sha256
+from handler.errors import ChunkOutOfRange, InvalidComposition, InvalidPlan, NetworkBlocked
+from handler.render import capture
+from handler.render.chrome.browser import Browser
+from handler.render.chrome.page import Page
+from handler.render.chunking import chunk_table
+from handler.render.composition import ENTRY, CompositionSpec, read_composition, total_frames
+from handler.render.ffmpeg import audio, encode, mux
+from handler.render.planfile import (
+    AUDIO_FILE,
+    PROJECT_DIR,
+    PlanDoc,
+    compute_plan_hash,
+    verify_plan,
+    write_plan_doc,
+)
+from handler.render.runtime import Runtime
+from handler.render.settings import EncoderSettings, PlanRequest
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    plan_hash: str
+    chunk_count: int
+    total_frames: int
+    fps: int
+    width: int
+    height: int
+    has_audio: bool
+    duration_ms: int
+    chunks: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    index: int
+    path: Path
+    sha256: str
+    frames: int
+    duration_ms: int
+    frames_s: float  # from the first frame's capture to the encoded chunk: the chunk without start-up
+    pages: int = 1  # browsers that captured at once
+
+
+@dataclass(frozen=True)
+class AssembleResult:
+    path: Path
+    sha256: str
+    bytes: int
+    frames: int
+    duration_ms: int
+
+
+def _copy_project(project_dir: Path, target: Path) -> None:
+    """Copy the composition's regular files; a link leading outside it is refused."""
+    root = project_dir.resolve()
+    for source in sorted(root.rglob("*")):
+        relative = source.relative_to(root)
+        if source.is_symlink() and not source.resolve().is_relative_to(root):
+            raise InvalidComposition(f"{relative} links outside the composition directory")
+        if source.is_dir():
+            continue
+        if not source.is_file():
+            raise InvalidComposition(f"{relative} is not a regular file")
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+
+
+def _open_composition(browser: Browser, plan_dir: Path, doc_width: int, doc_height: int) -> Page:
+    project = plan_dir / PROJECT_DIR
+    page = browser.open_page(doc_width, doc_height, allowed_root=project)
+    page.navigate(project / ENTRY)
+    blocked = page.blocked_urls()
+    if blocked:
+        raise NetworkBlocked(blocked)
+    return page
+
+
+def _duration(spec: CompositionSpec, info: dict[str, object]) -> float:
+    page_duration = info.get("hf_duration")
+    if isinstance(page_duration, int | float) and not isinstance(page_duration, bool) and page_duration > 0:
+        return float(page_duration)
+    if spec.duration is None:
+        raise InvalidComposition(f"{ENTRY}: the root has no data-duration and the page defines no __hf.duration")
+    return spec.duration
+
+
+def _mix(runtime: Runtime, spec: CompositionSpec, seconds: float, plan_dir: Path) -> bool:
+    if not spec.audio:
+        return False
+    audio.mix_audio(runtime.ffmpeg, list(spec.audio), seconds, plan_dir / AUDIO_FILE)
+    return True
+
+
+def plan(project_dir: Path, plan_dir: Path, request: PlanRequest, *, runtime: Runtime, scratch: Path) -> PlanResult:
+    """Freeze ``project_dir`` into the empty directory ``plan_dir`` and hash it.
+
+    ``scratch`` is the caller's directory for Chrome's profile; the caller removes it.
+    """
+    spec = read_composition(project_dir)
+    plan_dir.mkdir(parents=True, exist_ok=True)
+    if any(plan_dir.iterdir()):
+        raise InvalidPlan(f"plan directory {plan_dir} is not empty")
+    project = plan_dir / PROJECT_DIR
+    _copy_project(project_dir, project)
+    spec = read_composition(project)  # audio sources resolved in the frozen copy
+    with Browser.launch(runtime, scratch) as browser:
+        page = _open_composition(browser, plan_dir, spec.width, spec.height)
+        info = page.composition_info()
+        page.close()
+    seconds = _duration(spec, info)
+    frames = total_frames(seconds, spec.fps)
+    table = chunk_table(frames, chunks=request.chunks, frames_per_chunk=request.frames_per_chunk)
+    has_audio = _mix(runtime, spec, frames / spec.fps, plan_dir)
+    doc = PlanDoc(
+        width=spec.width,
+        height=spec.height,
+        fps=spec.fps,
+        total_frames=frames,
+        chunks=table,
+        encoder=request.encoder.canonical(),
+        runtime=runtime.identity.as_dict(),
+        has_audio=has_audio,
+    )
+    write_plan_doc(plan_dir, doc)
+    plan_hash = compute_plan_hash(plan_dir, doc.encoder, doc.runtime)
+    return PlanResult(
+        plan_hash=plan_hash,
+        chunk_count=len(table),
+        total_frames=frames,
+        fps=spec.fps,
+        width=spec.width,
+        height=spec.height,
+        has_audio=has_audio,
+        duration_ms=doc.duration_ms,
+        chunks=table,
+    )
+
+
+def render_chunk(
+    plan_dir: Path,
+    plan_hash: str,
+    index: int,
+    out_path: Path,
+    *,
+    runtime: Runtime,
+    scratch: Path,
+    pages: int | None = None,
+) -> ChunkResult:
+    """Capture and encode frames ``chunks[index]`` of a verified plan into ``out_path``.
+
+    ``pages`` browsers capture at once (default: one per usable core); the bytes do not depend on it.
+    Chrome's profiles go under ``scratch``, the caller's directory.
+    """
+    doc = verify_plan(plan_dir, plan_hash, runtime.identity.as_dict())  # before Chrome starts
+    if not 0 <= index < len(doc.chunks):
+        raise ChunkOutOfRange(f"chunk {index} is outside the plan's {len(doc.chunks)} chunks")
+    start, end = doc.chunks[index]
+    settings = EncoderSettings.from_dict(dict(doc.encoder))
+    count = capture.choose_pages(pages, end - start, cores=capture.usable_cores())
+    blocks = capture.plan_blocks(
+        start,
+        end,
+        count,
+        frame_bytes=capture.frame_bytes_estimate(doc.width, doc.height, settings.capture_format),
+    )
+    blocked: list[str] = []
+
+    @contextlib.contextmanager
+    def open_page() -> Iterator[Page]:
+        with Browser.launch(runtime, scratch) as browser:
+            yield _open_composition(browser, plan_dir, doc.width, doc.height)
+
+    def collect_blocked(page: Page) -> None:
+        blocked.extend(url for url in page.blocked_urls() if url not in blocked)
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    # ffmpeg starts while Chrome launches, and Chrome shuts down while ffmpeg encodes the frames
+    # it still holds: the fixed cost of a chunk overlaps instead of adding up.
+    with encode.ChunkEncoder(
+        runtime.ffmpeg,
+        out_path,
+        width=doc.width,
+        height=doc.height,
+        fps=doc.fps,
+        frame_count=end - start,
+        settings=settings,
+    ) as encoder:
+        capture_started: float | None = None
+        for image in capture.capture_in_order(
+            blocks,
+            open_page,
+            lambda page, frame: page.warm_up(frame, doc.fps),
+            lambda page, frame: page.capture(
+                frame, doc.fps, fmt=settings.capture_format, quality=settings.jpeg_quality
+            ),
+            on_page=collect_blocked,
+        ):
+            if capture_started is None:
+                capture_started = time.monotonic()
+            encoder.write(image)
+        if blocked:
+            raise NetworkBlocked(blocked)
+    frames_s = time.monotonic() - (capture_started or time.monotonic())
+    return ChunkResult(
+        index=index,
+        path=out_path,
+        sha256=file_sha256(out_path),
+        frames=end - start,
+        duration_ms=round((end - start) * 1000 / doc.fps),
+        frames_s=frames_s,
+        pages=blocks.pages,
+    )
+
+
+def assemble(
+    plan_dir: Path, plan_hash: str, chunk_paths: list[Path], out_path: Path, *, runtime: Runtime, scratch: Path
+) -> AssembleResult:
+    """Join the chunks in index order without re-encoding; mux the plan's audio; faststart.
+
+    The joined file is written under ``scratch`` (the caller's directory) and moved to ``out_path`` whole.
+    """
+    doc = verify_plan(plan_dir, plan_hash, runtime.identity.as_dict())
+    if len(chunk_paths) != len(doc.chunks):
+        raise InvalidPlan(f"the plan has {len(doc.chunks)} chunks, assemble got {len(chunk_paths)}")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="assemble-", dir=scratch))
+    try:
+        partial = work / out_path.name
+        track = plan_dir / AUDIO_FILE if doc.has_audio else None
+        mux.concat_chunks(runtime.ffmpeg, chunk_paths, partial, audio=track, scratch=work)
+        shutil.move(partial, out_path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return AssembleResult(
+        path=out_path,
+        sha256=file_sha256(out_path),
+        bytes=out_path.stat().st_size,
+        frames=doc.total_frames,
+        duration_ms=doc.duration_ms,
+    )

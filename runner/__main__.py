@@ -1,0 +1,145 @@
+"""``python -m runner render DIR -o out.mp4``: render a composition on this machine, or on AWS with ``--remote``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from deploy.errors import DeployError
+from handler.errors import RenderzipError
+from tooling.cli_errors import EXIT_OK, CommandLineError, run_command
+from tooling.requests import plan_config
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m runner", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    render = commands.add_parser("render", help="render a composition directory to an MP4")
+    render.add_argument("project", type=Path, help="composition directory (with index.html)")
+    render.add_argument("-o", "--output", type=Path, required=True, help="MP4 to write")
+    split = render.add_mutually_exclusive_group()
+    split.add_argument("--chunks", type=int, help="number of chunks (default: one per 120 frames)")
+    split.add_argument("--frames-per-chunk", type=int)
+    render.add_argument(
+        "--workers",
+        type=int,
+        help="chunks rendered at once (local; default: the cores left after each chunk's --pages)",
+    )
+    render.add_argument(
+        "--pages", type=int, help="browsers capturing each chunk at once (default: one per usable core)"
+    )
+    render.add_argument("--format", choices=["jpeg", "png"], help="capture format")
+    render.add_argument("--crf", type=int, help="x264 constant rate factor")
+    render.add_argument("--preset", help="x264 preset")
+    render.add_argument(
+        "--log",
+        type=Path,
+        help="append the handler's JSON log lines here (default: a temporary file, kept and shown only on failure)",
+    )
+    remote = render.add_argument_group("on AWS (needs a checkout with deploy/ and boto3, not the Lambda zip)")
+    remote.add_argument("--remote", metavar="STACK", help="render on this stack's state machine instead")
+    remote.add_argument("--region", help="the stack's region")
+    remote.add_argument("--poll-seconds", type=float, default=5.0, help="how often to read the progress")
+    return parser
+
+
+def _encoder_config(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in (("Format", args.format), ("Crf", args.crf), ("Preset", args.preset), ("Pages", args.pages))
+        if value is not None
+    }
+
+
+def _default_workers(pages: int | None) -> int:
+    """Chunks at once, so that chunks times pages fills the cores: one chunk, when it takes them all."""
+    from handler.render.capture import usable_cores  # noqa: PLC0415 - keeps --help fast
+
+    return max(1, usable_cores() // pages) if pages else 1
+
+
+def _remote(args: argparse.Namespace) -> int:
+    """Render on the stack's state machine through `deploy.remote`, the one implementation of remote renders."""
+    from deploy.aws import aws_errors  # noqa: PLC0415 - boto3 only for remote renders
+    from deploy.progress import show_progress  # noqa: PLC0415
+    from deploy.remote import render_remote  # noqa: PLC0415
+
+    with aws_errors():
+        result = render_remote(
+            args.project,
+            args.output,
+            stack=args.remote,
+            region=args.region,
+            config=plan_config(args.chunks, args.frames_per_chunk, _encoder_config(args)),
+            progress=show_progress,
+            poll_seconds=args.poll_seconds,
+        )
+    print(f"{result.output}\t{result.bytes} bytes\t{result.frames} frames\tsha256 {result.sha256}")
+    return EXIT_OK
+
+
+def _temporary_log() -> Path:
+    handle, name = tempfile.mkstemp(prefix="renderzip-render-", suffix=".log")
+    os.close(handle)
+    return Path(name)
+
+
+def _show_log_tail(log_file: Path, lines: int = 10) -> None:
+    try:
+        tail = log_file.read_text(encoding="utf-8").splitlines()[-lines:]
+    except OSError:
+        return
+    print(f"handler log: {log_file} (last {len(tail)} lines)", file=sys.stderr)
+    for line in tail:
+        print(f"  {line}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    log_files: list[Path] = []
+
+    def show_log(error: Exception) -> None:
+        if log_files and isinstance(error, RenderzipError):
+            _show_log_tail(log_files[0])
+
+    return run_command(lambda: _run(args, log_files), (RenderzipError, DeployError), after_error=show_log)
+
+
+def _run(args: argparse.Namespace, log_files: list[Path]) -> int:
+    """The command; ``log_files`` gets the handler's log file once there is one, for the error path."""
+    if args.remote is not None:
+        return _remote(args)
+    if args.region is not None:
+        raise CommandLineError("--region needs --remote STACK")
+    from runner import local  # noqa: PLC0415 - keeps --help fast
+
+    log_file = args.log or _temporary_log()
+    log_files.append(log_file)
+    result = local.render(
+        args.project,
+        args.output,
+        chunks=args.chunks,
+        frames_per_chunk=args.frames_per_chunk,
+        workers=args.workers or _default_workers(args.pages),
+        config=_encoder_config(args),
+        log_file=log_file,
+    )
+    if args.log is None:
+        log_file.unlink(missing_ok=True)
+    plan = result.plan
+    chunks = f"{plan['ChunkCount']} chunk{'s' if plan['ChunkCount'] != 1 else ''}"
+    print(
+        f"wrote {result.output}: {plan['TotalFrames']} frames at {plan['Width']}x{plan['Height']} {plan['Fps']} fps,"
+        f" {chunks}, audio {'yes' if plan['HasAudio'] else 'no'},"
+        f" {result.assembled['Bytes']} bytes in {result.seconds:.1f}s ({result.frames_per_second:.1f} frames/s)"
+    )
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
