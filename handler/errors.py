@@ -85,6 +85,15 @@ class NetworkBlocked(RenderzipError):
         super().__init__(f"the composition requested {len(self.urls)} URL(s) outside its directory: {shown}")
 
 
+class MissingAsset(RenderzipError):
+    """The composition asked for files inside its directory that do not exist: an image, a font, a script."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = list(paths)
+        shown = ", ".join(self.paths[:5]) + (f" and {len(self.paths) - 5} more" if len(self.paths) > 5 else "")
+        super().__init__(f"the composition asked for {len(self.paths)} file(s) its directory does not hold: {shown}")
+
+
 class PlanHashMismatch(RenderzipError):
     """The plan's files do not hash to the PlanHash the event carries."""
 

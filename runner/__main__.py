@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -35,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--format", choices=["jpeg", "png"], help="capture format")
     render.add_argument("--crf", type=int, help="x264 constant rate factor")
+    render.add_argument(
+        "--variables",
+        metavar="JSON",
+        help="Config.Variables: a JSON object the composition reads with window.__hyperframes.getVariables()",
+    )
     render.add_argument("--preset", help="x264 preset")
     render.add_argument(
         "--log",
@@ -49,11 +55,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _encoder_config(args: argparse.Namespace) -> dict[str, Any]:
-    return {
+    config = {
         key: value
         for key, value in (("Format", args.format), ("Crf", args.crf), ("Preset", args.preset), ("Pages", args.pages))
         if value is not None
     }
+    if args.variables is not None:
+        try:
+            config["Variables"] = json.loads(args.variables)
+        except json.JSONDecodeError as error:
+            raise CommandLineError(
+                f"--variables is not JSON: {error}", 'pass an object, e.g. \'{"title": "Hi"}\''
+            ) from None
+    return config
 
 
 def _default_workers(pages: int | None) -> int:

@@ -22,6 +22,7 @@ against the plan's directory.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -63,6 +64,8 @@ class RenderConfig:
     preset: str = settings.DEFAULT_PRESET
     pages: int = 0
     """Browsers capturing each chunk at once; 0: one per usable core. The bytes do not depend on it."""
+    variables: str = "{}"
+    """``Config.Variables`` in canonical JSON: what ``window.__hyperframes.getVariables()`` returns."""
 
     def to_json(self) -> Json:
         out: Json = {
@@ -73,6 +76,7 @@ class RenderConfig:
             "Crf": self.crf,
             "Preset": self.preset,
             "Pages": self.pages or None,
+            "Variables": json.loads(self.variables) if self.variables != "{}" else None,
         }
         return {key: value for key, value in out.items() if value is not None}
 
@@ -81,7 +85,9 @@ class RenderConfig:
         encoder = EncoderSettings(
             capture_format=self.format, jpeg_quality=self.jpeg_quality, crf=self.crf, preset=self.preset
         )
-        return PlanRequest(encoder=encoder, chunks=self.chunks, frames_per_chunk=self.frames_per_chunk)
+        return PlanRequest(
+            encoder=encoder, chunks=self.chunks, frames_per_chunk=self.frames_per_chunk, variables=self.variables
+        )
 
 
 @dataclass(frozen=True)
@@ -340,7 +346,7 @@ def _choice(value: object, field: str, choices: tuple[str, ...]) -> str:
 
 def _config(raw: object) -> RenderConfig:
     body = _as_object(raw, "Config")
-    known = ("Chunks", "FramesPerChunk", "Format", "JpegQuality", "Crf", "Preset", "Pages")
+    known = ("Chunks", "FramesPerChunk", "Format", "JpegQuality", "Crf", "Preset", "Pages", "Variables")
     extra = sorted(str(key) for key in body if key not in known)
     if extra:
         also = f"; also {', '.join(extra[1:])}" if len(extra) > 1 else ""
@@ -361,7 +367,15 @@ def _config(raw: object) -> RenderConfig:
         crf=_int(body.get("Crf", defaults.crf), "Config.Crf", *settings.CRF_RANGE),
         preset=_choice(body.get("Preset", defaults.preset), "Config.Preset", settings.X264_PRESETS),
         pages=_int(body.get("Pages", 0), "Config.Pages", *settings.PAGES_RANGE),
+        variables=_variables(body.get("Variables", {})),
     )
+
+
+def _variables(value: object) -> str:
+    try:
+        return settings.canonical_variables(value)
+    except ValueError as error:
+        raise InvalidEvent("Config.Variables", str(error)) from None
 
 
 def _chunk_list(

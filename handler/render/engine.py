@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handler.digest import file_sha256
-from handler.errors import ChunkOutOfRange, InvalidComposition, InvalidPlan, NetworkBlocked
+from handler.errors import ChunkOutOfRange, InvalidComposition, InvalidPlan, MissingAsset, NetworkBlocked
 from handler.render import capture
 from handler.render.chrome.browser import Browser
 from handler.render.chrome.page import Page
@@ -87,23 +87,44 @@ def _copy_project(project_dir: Path, target: Path) -> None:
         shutil.copyfile(source, destination)
 
 
-def _open_composition(browser: Browser, plan_dir: Path, doc_width: int, doc_height: int) -> Page:
-    project = plan_dir / PROJECT_DIR
-    page = browser.open_page(doc_width, doc_height, allowed_root=project)
-    page.navigate(project / ENTRY)
+def _refuse_what_the_page_asked_for(page: Page) -> None:
+    """A request outside the directory, or for a file it does not hold, ends the render naming them."""
     blocked = page.blocked_urls()
     if blocked:
         raise NetworkBlocked(blocked)
+    absent = page.missing_files()
+    if absent:
+        raise MissingAsset(absent)
+
+
+def _open_composition(browser: Browser, plan_dir: Path, doc_width: int, doc_height: int, variables: str) -> Page:
+    project = plan_dir / PROJECT_DIR
+    page = browser.open_page(doc_width, doc_height, allowed_root=project, variables=variables)
+    page.navigate(project / ENTRY)
+    _refuse_what_the_page_asked_for(page)
     return page
 
 
+def _positive(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
 def _duration(spec: CompositionSpec, info: dict[str, object]) -> float:
-    page_duration = info.get("hf_duration")
-    if isinstance(page_duration, int | float) and not isinstance(page_duration, bool) and page_duration > 0:
-        return float(page_duration)
-    if spec.duration is None:
-        raise InvalidComposition(f"{ENTRY}: the root has no data-duration and the page defines no __hf.duration")
-    return spec.duration
+    """``__hf.duration``, else the root's ``data-duration``, else its timeline's length in ``__timelines``."""
+    page_duration = _positive(info.get("hf_duration"))
+    if page_duration is not None:
+        return page_duration
+    if spec.duration is not None:
+        return spec.duration
+    timeline = _positive(info.get("timeline_duration"))
+    if timeline is None:
+        raise InvalidComposition(
+            f"{ENTRY}: the root has no data-duration, no timeline registered in window.__timelines under its "
+            "data-composition-id, and the page defines no __hf.duration"
+        )
+    return timeline
 
 
 def _mix(runtime: Runtime, spec: CompositionSpec, seconds: float, plan_dir: Path) -> bool:
@@ -126,7 +147,7 @@ def plan(project_dir: Path, plan_dir: Path, request: PlanRequest, *, runtime: Ru
     _copy_project(project_dir, project)
     spec = read_composition(project)  # audio sources resolved in the frozen copy
     with Browser.launch(runtime, scratch) as browser:
-        page = _open_composition(browser, plan_dir, spec.width, spec.height)
+        page = _open_composition(browser, plan_dir, spec.width, spec.height, request.variables)
         info = page.composition_info()
         page.close()
     seconds = _duration(spec, info)
@@ -142,6 +163,7 @@ def plan(project_dir: Path, plan_dir: Path, request: PlanRequest, *, runtime: Ru
         encoder=request.encoder.canonical(),
         runtime=runtime.identity.as_dict(),
         has_audio=has_audio,
+        variables=request.variables,
     )
     write_plan_doc(plan_dir, doc)
     plan_hash = compute_plan_hash(plan_dir, doc.encoder, doc.runtime)
@@ -186,14 +208,16 @@ def render_chunk(
         frame_bytes=capture.frame_bytes_estimate(doc.width, doc.height, settings.capture_format),
     )
     blocked: list[str] = []
+    absent: list[str] = []
 
     @contextlib.contextmanager
     def open_page() -> Iterator[Page]:
         with Browser.launch(runtime, scratch) as browser:
-            yield _open_composition(browser, plan_dir, doc.width, doc.height)
+            yield _open_composition(browser, plan_dir, doc.width, doc.height, doc.variables)
 
     def collect_blocked(page: Page) -> None:
         blocked.extend(url for url in page.blocked_urls() if url not in blocked)
+        absent.extend(path for path in page.missing_files() if path not in absent)
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # ffmpeg starts while Chrome launches, and Chrome shuts down while ffmpeg encodes the frames
@@ -222,6 +246,8 @@ def render_chunk(
             encoder.write(image)
         if blocked:
             raise NetworkBlocked(blocked)
+        if absent:
+            raise MissingAsset(absent)
     frames_s = time.monotonic() - (capture_started or time.monotonic())
     return ChunkResult(
         index=index,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from handler.errors import InvalidPlan, PlanHashMismatch
+from handler.render.settings import canonical_variables
 
 PLAN_FILE = "plan.json"
 PLAN_FORMAT = "renderzip-plan/1"
@@ -48,6 +49,7 @@ class PlanDoc:
     runtime: Mapping[str, str]
     has_audio: bool
     entry: str = f"{PROJECT_DIR}/index.html"
+    variables: str = "{}"  # canonical JSON of Config.Variables; written only when not empty
 
     @property
     def duration_ms(self) -> int:
@@ -65,6 +67,8 @@ class PlanDoc:
             "encoder": dict(self.encoder),
             "runtime": dict(self.runtime),
             "audio": AUDIO_FILE if self.has_audio else None,
+            # Left out when empty, so a plan without variables keeps the bytes (and hash) it always had.
+            **({"variables": json.loads(self.variables)} if self.variables != "{}" else {}),
         }
 
     @classmethod
@@ -83,6 +87,7 @@ class PlanDoc:
                 runtime={str(k): str(v) for k, v in data["runtime"].items()},
                 has_audio=data["audio"] is not None,
                 entry=str(data["entry"]),
+                variables=canonical_variables(data.get("variables", {})),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise InvalidPlan(f"{PLAN_FILE} is malformed: {error!r}") from error

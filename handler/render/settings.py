@@ -6,6 +6,7 @@ the page's capture all read these, so a default or a limit is written once.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -23,6 +24,21 @@ DEFAULT_CRF = 18
 
 JPEG_QUALITY_RANGE = (1, 100)
 DEFAULT_JPEG_QUALITY = 90
+
+# Config.Variables: a JSON object the composition reads through window.__hyperframes.getVariables().
+MAX_VARIABLES_BYTES = 64 * 1024  # of its canonical JSON; it travels in every plan.json
+
+
+def canonical_variables(value: object) -> str:
+    """The one byte form of a variables object (sorted keys, no spaces); ValueError when it is not one."""
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a JSON object, not {type(value).__name__}")
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    size = len(text.encode())
+    if size > MAX_VARIABLES_BYTES:
+        raise ValueError(f"is {size} bytes as JSON; at most {MAX_VARIABLES_BYTES} are allowed")
+    return text
+
 
 # Browsers capturing one chunk at once; 0 chooses one per usable core (Lambda has at most 6 vCPUs).
 PAGES_RANGE = (0, 16)
@@ -102,3 +118,4 @@ class PlanRequest:
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     chunks: int | None = None
     frames_per_chunk: int | None = None
+    variables: str = "{}"  # canonical JSON (`canonical_variables`): part of plan.json, so of the plan hash

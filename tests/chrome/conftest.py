@@ -68,9 +68,8 @@ def composition(name: str) -> Path:
     return COMPOSITIONS / name
 
 
-@pytest.fixture(scope="session")
-def gsap_composition(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of tests/compositions/gsap with the pinned gsap.min.js beside its index.html."""
+def _with_gsap(name: str, factory: pytest.TempPathFactory, as_name: str = "") -> Path:
+    """A copy of tests/compositions/NAME (named AS_NAME) with the pinned gsap.min.js beside its index.html."""
     try:
         tarball = fetch_npm_tarball(
             Cache(default_cache_root()),
@@ -83,8 +82,8 @@ def gsap_composition(tmp_path_factory: pytest.TempPathFactory) -> Path:
     except FetchError as error:
         _unavailable(f"cannot fetch gsap {GSAP_VERSION}: {error}")
         raise
-    project = tmp_path_factory.mktemp("compositions") / "gsap"
-    shutil.copytree(composition("gsap"), project)
+    project = factory.mktemp("compositions") / (as_name or name)
+    shutil.copytree(composition(name), project)
     # Only the one regular member is read, and written under a name chosen here: nothing in
     # the archive decides where bytes land.
     with tarfile.open(tarball, "r:gz") as archive:
@@ -94,6 +93,23 @@ def gsap_composition(tmp_path_factory: pytest.TempPathFactory) -> Path:
             pytest.fail(f"{tarball.name}: {GSAP_MEMBER} is not a regular file")
         with source:
             (project / "gsap.min.js").write_bytes(source.read())
+    return project
+
+
+@pytest.fixture(scope="session")
+def gsap_composition(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _with_gsap("gsap", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def timeline_duration_composition(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The gsap composition without data-duration on its root: its registered 2 s timeline gives the length."""
+    project = _with_gsap("gsap", tmp_path_factory, as_name="timeline-duration")
+    entry = project / "index.html"
+    html = entry.read_text(encoding="utf-8")
+    root = '<div id="root" data-composition-id="gsap" data-width="320" data-height="96" data-duration="2">'
+    assert root in html
+    entry.write_text(html.replace(root, root.replace(' data-duration="2"', "")), encoding="utf-8")
     return project
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from handler.edge.events import RenderConfig
-from handler.errors import NetworkBlocked
+from handler.errors import MissingAsset, NetworkBlocked
 from handler.render import engine
 from handler.render.planfile import compute_plan_hash, read_plan_doc
 from handler.render.runtime import Runtime
@@ -125,6 +125,51 @@ def test_plan_hash_is_stable_across_directories_and_recomputable(runtime: Runtim
         scratch=tmp_path,
     )
     assert changed.plan_hash != copies[0].plan_hash
+
+
+def test_plan_names_every_file_the_composition_asks_for_and_does_not_hold(runtime: Runtime, tmp_path: Path) -> None:
+    """An <img>, a CSS background and an @font-face source: each named, none drawn as a silent blank."""
+    with pytest.raises(MissingAsset) as raised:
+        engine.plan(
+            composition("missing-asset"),
+            tmp_path / "plan",
+            RenderConfig().plan_request(),
+            runtime=runtime,
+            scratch=tmp_path,
+        )
+    assert sorted(raised.value.paths) == ["fonts/gone.woff2", "images/backdrop.png", "missing.png"]
+    assert raised.value.code == "MissingAsset" and not raised.value.retryable
+    assert "3 file(s) its directory does not hold" in str(raised.value)
+
+
+def _first_pixel(runtime: Runtime, output: Path) -> tuple[int, int, int]:
+    frame = next(iter(media.decode_frames(runtime.ffmpeg, output, width=64, height=32)))
+    red, green, blue = frame[0:3]
+    return red, green, blue
+
+
+def test_config_variables_reach_the_page_before_its_scripts_and_enter_the_plan_hash(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    lossless = {"format": "png", "crf": 0}
+    red, _ = render(
+        runtime,
+        composition("variables"),
+        tmp_path / "red",
+        RenderConfig(chunks=2, variables='{"color":"#ff0000"}', **lossless),
+    )  # type: ignore[arg-type]
+    blue, _ = render(
+        runtime,
+        composition("variables"),
+        tmp_path / "blue",
+        RenderConfig(chunks=2, variables='{"color":"#0000ff"}', **lossless),
+    )  # type: ignore[arg-type]
+    none, _ = render(runtime, composition("variables"), tmp_path / "none", RenderConfig(chunks=2, **lossless))  # type: ignore[arg-type]
+    assert _first_pixel(runtime, tmp_path / "red" / "out.mp4")[0] > 200
+    assert _first_pixel(runtime, tmp_path / "blue" / "out.mp4")[2] > 200
+    assert max(_first_pixel(runtime, tmp_path / "none" / "out.mp4")) < 30
+    assert len({red.plan_hash, blue.plan_hash, none.plan_hash}) == 3
+    assert "variables" not in read_plan_doc(tmp_path / "none" / "plan").to_json()
 
 
 def test_plan_names_urls_outside_the_composition(runtime: Runtime, tmp_path: Path) -> None:

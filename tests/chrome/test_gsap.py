@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from handler.edge.events import RenderConfig
+from handler.errors import InvalidComposition
 from handler.render.runtime import Runtime
 from tooling import media
 
@@ -83,3 +84,22 @@ def test_a_data_start_element_shows_only_inside_its_window(renders: dict[str, li
 def test_one_chunk_or_four_capture_identical_frames(renders: dict[str, list[bytes]]) -> None:
     assert len(renders["1"]) == len(renders["4-uneven"]) == FRAMES
     assert renders["1"] == renders["4-uneven"]
+
+
+def test_without_data_duration_the_root_timeline_gives_the_length(
+    runtime: Runtime, timeline_duration_composition: Path, tmp_path: Path
+) -> None:
+    planned, output = render(runtime, timeline_duration_composition, tmp_path, RenderConfig(chunks=3))
+    assert planned.total_frames == FRAMES and len(planned.chunks) == 3
+    frames = list(media.decode_frames(runtime.ffmpeg, output, width=WIDTH, height=HEIGHT))
+    assert [barcode(frame) for frame in frames] == list(range(FRAMES))
+
+
+def test_without_data_duration_or_a_timeline_the_error_names_both(runtime: Runtime, tmp_path: Path) -> None:
+    project = tmp_path / "no-length"
+    project.mkdir()
+    (project / "index.html").write_text(
+        '<!doctype html><div data-composition-id="main" data-width="64" data-height="64"></div>', encoding="utf-8"
+    )
+    with pytest.raises(InvalidComposition, match=r"no data-duration, no timeline registered in window\.__timelines"):
+        render(runtime, project, tmp_path / "work", RenderConfig(chunks=1))

@@ -268,3 +268,35 @@ def test_pages_pass_from_config_through_the_plan_to_each_chunk_event() -> None:
             },
             allowlist=None,
         )
+
+
+def _plan_config(config: object) -> object:
+    return parse_event(
+        {"Action": "plan", "ProjectUri": "s3://bucket/p.tar.gz", "OutputPrefix": "s3://bucket/r", "Config": config},
+        allowlist=None,
+    )
+
+
+def test_variables_are_kept_in_one_canonical_form_whatever_the_key_order() -> None:
+    first = _plan_config({"Variables": {"b": [1, 2], "a": {"z": "é", "y": None}}})
+    second = _plan_config({"Variables": {"a": {"y": None, "z": "é"}, "b": [1, 2]}})
+    assert isinstance(first, PlanEvent) and isinstance(second, PlanEvent)
+    assert first.config.variables == second.config.variables == '{"a":{"y":null,"z":"é"},"b":[1,2]}'
+    assert first.config.plan_request().variables == first.config.variables
+    assert first.config.to_json()["Variables"] == {"a": {"y": None, "z": "é"}, "b": [1, 2]}
+    assert "Variables" not in RenderConfig().to_json()
+
+
+@pytest.mark.parametrize(
+    ("variables", "problem"),
+    [
+        ([1, 2], "must be a JSON object, not list"),
+        ("text", "must be a JSON object, not str"),
+        ({"big": "x" * (64 * 1024)}, "bytes as JSON; at most 65536 are allowed"),
+    ],
+)
+def test_variables_that_are_not_a_small_json_object_are_refused(variables: object, problem: str) -> None:
+    with pytest.raises(InvalidEvent) as raised:
+        _plan_config({"Variables": variables})
+    assert raised.value.field == "Config.Variables"
+    assert problem in raised.value.problem

@@ -87,9 +87,9 @@ class Browser:
             raise
         return cls(connection, user_data_dir, str(version.get("product", "")))
 
-    def open_page(self, width: int, height: int, *, allowed_root: Path) -> Page:
+    def open_page(self, width: int, height: int, *, allowed_root: Path, variables: str = "{}") -> Page:
         """A blank page of exactly ``width`` x ``height`` CSS pixels, under our frame control."""
-        page = Page.open(self.connection, width, height, allowed_root=allowed_root)
+        page = Page.open(self.connection, width, height, allowed_root=allowed_root, variables=variables)
         self._pages.append(page)
         return page
 

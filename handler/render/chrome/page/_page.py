@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from handler.errors import CaptureFailed, InvalidComposition, NetworkBlocked, PageError, RenderzipError
 from handler.render.chrome.cdp import CdpConnection, EventHandler, Message
-from handler.render.chrome.page.netguard import BlockedLog, allowed
+from handler.render.chrome.page.netguard import BlockedLog, allowed, missing
 from handler.render.settings import DEFAULT_CAPTURE_FORMAT, DEFAULT_JPEG_QUALITY, CaptureFormat
 
 ImageFormat = CaptureFormat
@@ -34,6 +35,20 @@ def frame_ticks(frame_index: int, fps: float) -> float:
     return TICKS_ORIGIN + frame_index * 1000.0 / fps
 
 
+def _variables_script(variables: str) -> str:
+    """Runs before the composition's scripts: ``window.__hyperframes.getVariables()`` as HyperFrames documents it.
+
+    Each call returns a fresh copy, so a script that changes what it got cannot change what
+    the next frame, or another chunk, reads.
+    """
+    literal = json.dumps(variables)
+    return (
+        "(() => { const text = " + literal + ";"
+        " const api = (window.__hyperframes = window.__hyperframes || {});"
+        " api.getVariables = () => JSON.parse(text); })();"
+    )
+
+
 class Page:
     """A target created with beginFrame control, attached over a flat session."""
 
@@ -46,12 +61,16 @@ class Page:
         self.width, self.height = size
         self.allowed_root = allowed_root.resolve()
         self._blocked = BlockedLog()
+        self._missing = BlockedLog()
         self._errors: list[str] = []
         self._last_ticks = 0.0
         self._closed = False
 
     @classmethod
-    def open(cls, connection: CdpConnection, width: int, height: int, *, allowed_root: Path) -> Page:
+    def open(
+        cls, connection: CdpConnection, width: int, height: int, *, allowed_root: Path, variables: str = "{}"
+    ) -> Page:
+        """A blank page under frame control; ``variables`` (canonical JSON) is what the composition reads."""
         target = connection.send(
             "Target.createTarget",
             {"url": "about:blank", "enableBeginFrameControl": True, "width": width, "height": height},
@@ -60,13 +79,13 @@ class Page:
         attached = connection.send("Target.attachToTarget", {"targetId": target_id, "flatten": True})
         page = cls(connection, target_id, str(attached["sessionId"]), size=(width, height), allowed_root=allowed_root)
         try:
-            page._set_up()
+            page._set_up(variables)
         except BaseException:
             page.close()
             raise
         return page
 
-    def _set_up(self) -> None:
+    def _set_up(self, variables: str) -> None:
         session = self.session_id
         for method, handler in self._handlers():
             self.connection.on(method, handler, session_id=session)
@@ -85,6 +104,7 @@ class Page:
                 ),
                 ("Emulation.setDefaultBackgroundColorOverride", {}),
                 ("Page.addScriptToEvaluateOnNewDocument", {"source": _SHIM}),
+                ("Page.addScriptToEvaluateOnNewDocument", {"source": _variables_script(variables)}),
             )
         ]
         for method, future in futures:
@@ -103,7 +123,16 @@ class Page:
         request_id = params["requestId"]
         url = str(params.get("request", {}).get("url", ""))
         with contextlib.suppress(RenderzipError):
-            if allowed(url, self.allowed_root):
+            absent = missing(url, self.allowed_root) if allowed(url, self.allowed_root) else None
+            if absent is not None:
+                # Chrome would draw a broken image or skip a font without a word: the plan names the file instead.
+                self._missing.add(absent)
+                self.connection.post(
+                    "Fetch.failRequest",
+                    {"requestId": request_id, "errorReason": "Failed"},
+                    session_id=self.session_id,
+                )
+            elif allowed(url, self.allowed_root):
                 self.connection.post("Fetch.continueRequest", {"requestId": request_id}, session_id=self.session_id)
             else:
                 self._blocked.add(url)
@@ -159,6 +188,10 @@ class Page:
     def blocked_urls(self) -> list[str]:
         """Every URL the page tried to reach outside its directory, once each, in order."""
         return self._blocked.urls()
+
+    def missing_files(self) -> list[str]:
+        """Every file inside the directory the page asked for and that does not exist, once each, in order."""
+        return self._missing.urls()
 
     def _raise_page_errors(self) -> None:
         if self._errors:

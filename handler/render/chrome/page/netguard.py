@@ -23,8 +23,20 @@ def allowed(url: str, root: Path) -> bool:
     return target.is_relative_to(root.resolve())
 
 
+def missing(url: str, root: Path) -> str | None:
+    """For an allowed ``file://`` URL naming nothing that exists: its path inside ``root``; else None."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file":
+        return None
+    target = Path(unquote(parts.path)).resolve()
+    if target.is_file():
+        return None
+    resolved_root = root.resolve()
+    return target.relative_to(resolved_root).as_posix() if target.is_relative_to(resolved_root) else None
+
+
 class BlockedLog:
-    """The URLs refused so far, each once, in the order they were first refused."""
+    """The URLs (or paths) refused so far, each once, in the order they were first refused."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -232,10 +232,22 @@
     for (const name of root.getAttributeNames()) {
       if (name.startsWith("data-")) attributes[name.slice(5)] = root.getAttribute(name);
     }
+    // HyperFrames registers the root's timeline under its composition id: without data-duration,
+    // the timeline's length is the composition's.
+    const compositionId = root.getAttribute("data-composition-id");
+    const registry = window.__timelines;
+    const timeline = compositionId && registry && typeof registry === "object" ? registry[compositionId] : null;
+    let timelineDuration = null;
+    if (timeline) {
+      const measure = typeof timeline.totalDuration === "function" ? timeline.totalDuration : timeline.duration;
+      const value = typeof measure === "function" ? Number(measure.call(timeline)) : NaN;
+      if (Number.isFinite(value) && value > 0) timelineDuration = value;
+    }
     return {
       found: true,
+      timeline_duration: timelineDuration,
       tag: root.tagName.toLowerCase(),
-      composition_id: root.getAttribute("data-composition-id"),
+      composition_id: compositionId,
       width: root.getAttribute("data-width"),
       height: root.getAttribute("data-height"),
       fps: root.getAttribute("data-fps"),
