@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tarfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,40 @@ from tests.conftest import in_ci
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSITIONS = ROOT / "tests" / "compositions"
 BUILT_ZIP = ROOT / "dist" / "handler.zip"
-# GSAP for the HyperFrames-style composition: fetched with npm, checked against this integrity.
-GSAP_VERSION = "3.15.0"
-GSAP_INTEGRITY = "sha512-dMW4CWBTUK1AEEDeZc1g4xpPGIrSf9fJF960qbTZmN/QwZIWY5wgliS6JWl9/25fpTGJrMRtSjGtOmPnfjZB+A=="
-GSAP_MEMBER = "package/dist/gsap.min.js"
+
+
+@dataclass(frozen=True)
+class NpmScript:
+    """One file of an npm package a test composition loads: fetched with npm, checked against its integrity."""
+
+    package: str
+    version: str
+    integrity: str
+    member: str  # inside the tarball
+    name: str  # beside the composition's index.html
+
+
+GSAP = NpmScript(
+    "gsap",
+    "3.15.0",
+    "sha512-dMW4CWBTUK1AEEDeZc1g4xpPGIrSf9fJF960qbTZmN/QwZIWY5wgliS6JWl9/25fpTGJrMRtSjGtOmPnfjZB+A==",
+    "package/dist/gsap.min.js",
+    "gsap.min.js",
+)
+ANIME = NpmScript(
+    "animejs",
+    "4.5.0",
+    "sha512-NQimYX+lz8WaXonGS9zVVoviCIAjONeJayxacUditaivYLqyXgGjFKjuyl0aUUhFKm5MriX9ty1TGovNzoJQWA==",
+    "package/dist/bundles/anime.umd.min.js",
+    "anime.umd.min.js",
+)
+LOTTIE = NpmScript(
+    "lottie-web",
+    "5.13.0",
+    "sha512-+gfBXl6sxXMPe8tKQm7qzLnUy5DUPJPKIyRHwtpCpyUEYjHYRJC/5gjUvdkuO2c3JllrPtHXH5UJJK8LRYl5yQ==",
+    "package/build/player/lottie_light.min.js",
+    "lottie_light.min.js",
+)
 
 
 def _unavailable(message: str) -> None:
@@ -68,43 +99,44 @@ def composition(name: str) -> Path:
     return COMPOSITIONS / name
 
 
-def _with_gsap(name: str, factory: pytest.TempPathFactory, as_name: str = "") -> Path:
-    """A copy of tests/compositions/NAME (named AS_NAME) with the pinned gsap.min.js beside its index.html."""
-    try:
-        tarball = fetch_npm_tarball(
-            Cache(default_cache_root()),
-            SilentReporter(),
-            item=f"gsap {GSAP_VERSION}",
-            package="gsap",
-            version=GSAP_VERSION,
-            integrity=GSAP_INTEGRITY,
-        )
-    except FetchError as error:
-        _unavailable(f"cannot fetch gsap {GSAP_VERSION}: {error}")
-        raise
+def with_scripts(name: str, factory: pytest.TempPathFactory, scripts: tuple[NpmScript, ...], as_name: str = "") -> Path:
+    """A copy of tests/compositions/NAME (named AS_NAME) with the pinned ``scripts`` beside its index.html."""
     project = factory.mktemp("compositions") / (as_name or name)
     shutil.copytree(composition(name), project)
-    # Only the one regular member is read, and written under a name chosen here: nothing in
-    # the archive decides where bytes land.
-    with tarfile.open(tarball, "r:gz") as archive:
-        member = archive.getmember(GSAP_MEMBER)
-        source = archive.extractfile(member) if member.isfile() else None
-        if source is None:
-            pytest.fail(f"{tarball.name}: {GSAP_MEMBER} is not a regular file")
-        with source:
-            (project / "gsap.min.js").write_bytes(source.read())
+    for script in scripts:
+        try:
+            tarball = fetch_npm_tarball(
+                Cache(default_cache_root()),
+                SilentReporter(),
+                item=f"{script.package} {script.version}",
+                package=script.package,
+                version=script.version,
+                integrity=script.integrity,
+            )
+        except FetchError as error:
+            _unavailable(f"cannot fetch {script.package} {script.version}: {error}")
+            raise
+        # Only the one regular member is read, and written under a name chosen here: nothing in
+        # the archive decides where bytes land.
+        with tarfile.open(tarball, "r:gz") as archive:
+            member = archive.getmember(script.member)
+            source = archive.extractfile(member) if member.isfile() else None
+            if source is None:
+                pytest.fail(f"{tarball.name}: {script.member} is not a regular file")
+            with source:
+                (project / script.name).write_bytes(source.read())
     return project
 
 
 @pytest.fixture(scope="session")
 def gsap_composition(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _with_gsap("gsap", tmp_path_factory)
+    return with_scripts("gsap", tmp_path_factory, (GSAP,))
 
 
 @pytest.fixture(scope="session")
 def timeline_duration_composition(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The gsap composition without data-duration on its root: its registered 2 s timeline gives the length."""
-    project = _with_gsap("gsap", tmp_path_factory, as_name="timeline-duration")
+    project = with_scripts("gsap", tmp_path_factory, (GSAP,), as_name="timeline-duration")
     entry = project / "index.html"
     html = entry.read_text(encoding="utf-8")
     root = '<div id="root" data-composition-id="gsap" data-width="320" data-height="96" data-duration="2">'

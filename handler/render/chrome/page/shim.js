@@ -164,6 +164,237 @@
     }
   };
 
+  // --- the other registries HyperFrames seeks ------------------------------------
+  // Each is seeked at the frame's time; an error thrown by one fails the frame like an
+  // error in a timer, instead of leaving a layer frozen without a word.
+  const hostStart = (element) => {
+    // The data-start of the nearest composition host around `element` (0 for the root or none).
+    const host = element && typeof element.closest === "function" ? element.closest("[data-composition-id]") : null;
+    if (!host || host === findRoot()) return 0;
+    const start = parseFloat(host.getAttribute("data-start"));
+    return Number.isFinite(start) ? start : 0;
+  };
+  const hostById = (id) => {
+    if (typeof id !== "string" || !id) return null;
+    const name = id.includes("::") ? id.slice(0, id.indexOf("::")) : id;
+    for (const element of document.querySelectorAll("[data-composition-id]")) {
+      if (element.getAttribute("data-composition-id") === name) return element;
+    }
+    return null;
+  };
+
+  // anime.js: window.__hfAnime (a list, or registrations by id) and hyperframesAnime.register().
+  const animeRegistry = () => {
+    if (!window.__hfAnime || typeof window.__hfAnime !== "object") window.__hfAnime = [];
+    return window.__hfAnime;
+  };
+  const animeEntries = () => {
+    const entries = [];
+    const registry = window.__hfAnime;
+    if (!registry || typeof registry !== "object") return entries;
+    for (const [key, value] of Object.entries(registry)) {
+      if (!value) continue;
+      const registered = value.instance && typeof value.instance.seek === "function";
+      const instance = registered ? value.instance : value;
+      if (typeof instance.seek !== "function") continue;
+      const id = registered && value.id ? value.id : Array.isArray(registry) ? "" : key;
+      entries.push({ id, instance });
+    }
+    return entries;
+  };
+  const hyperframesAnime = {
+    register(id, instance, options) {
+      const registration = { id: String(id), instance, labels: (options && options.labels) || {} };
+      const registry = animeRegistry();
+      if (Array.isArray(registry)) registry.push(registration);
+      else registry[String(id)] = registration;
+      return registration;
+    },
+    unregister(id) {
+      const registry = animeRegistry();
+      if (Array.isArray(registry)) {
+        const index = registry.findIndex((entry) => entry && entry.id === String(id));
+        if (index >= 0) registry.splice(index, 1);
+      } else delete registry[String(id)];
+    },
+    get: (id) => animeEntries().find((entry) => entry.id === String(id)) || null,
+    entries: () => animeEntries(),
+  };
+  window.hyperframesAnime = hyperframesAnime;
+  const primedAnime = new WeakSet();
+  const durationMs = (instance) => {
+    const value = Number(instance.duration);
+    return Number.isFinite(value) && value > 0 ? value : null;
+  };
+  const seekAnime = (seconds, errors) => {
+    for (const { id, instance } of animeEntries()) {
+      try {
+        const length = durationMs(instance);
+        if (!primedAnime.has(instance)) {
+          // A child added at a later position takes its "from" values only once the timeline
+          // has passed it: every page passes it once, before its first frame, whatever the chunk.
+          primedAnime.add(instance);
+          if (typeof instance.pause === "function") instance.pause();
+          instance.seek(length === null ? 36e6 : length);
+          instance.seek(0);
+        }
+        const host = hostById(id);
+        const local = Math.max(0, (seconds - (host && host !== findRoot() ? hostStart(host) : 0)) * 1000);
+        instance.seek(length === null ? local : Math.min(local, length));
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+
+  // Lottie: window.__hfLottie, plus every animation lottie-web itself has registered.
+  const lottieAnimations = () => {
+    const listed = Array.isArray(window.__hfLottie) ? window.__hfLottie.slice() : [];
+    const player = window.lottie;
+    if (player && typeof player.getRegisteredAnimations === "function") {
+      for (const animation of player.getRegisteredAnimations()) if (!listed.includes(animation)) listed.push(animation);
+    }
+    return listed;
+  };
+  const seekLottie = (seconds, errors) => {
+    for (const animation of lottieAnimations()) {
+      try {
+        const element = animation.wrapper || animation.canvas;
+        const local = Math.max(0, seconds - hostStart(element));
+        const rate = Number(animation.frameRate) || 30;
+        const total = Number(animation.totalFrames) || 0;
+        const loops = animation.loop === true;
+        let frame = local * rate;
+        if (total > 0 && loops) frame %= total;
+        else if (total > 0 && frame >= total) frame = total - 1; // a finished one-shot holds its last frame
+        if (typeof animation.goToAndStop === "function") animation.goToAndStop(frame, true);
+        else if (typeof animation.setCurrentRawFrameValue === "function") animation.setCurrentRawFrameValue(frame);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+
+  // Render functions, three.js callbacks and the hf-seek event: told the frame's time in seconds.
+  const callEach = (list, seconds, errors) => {
+    if (!Array.isArray(list)) return;
+    for (const callback of list.slice()) {
+      if (typeof callback !== "function") continue;
+      try {
+        callback(seconds);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  const seekCallbacks = (seconds, errors) => {
+    window.__hfTime = seconds;
+    callEach(window.__hfRender, seconds, errors);
+    window.__hfThreeTime = seconds;
+    callEach(window.__hfThreeRender, seconds, errors);
+    try {
+      window.dispatchEvent(new CustomEvent("hf-seek", { detail: { time: seconds } }));
+    } catch (error) {
+      errors.push(error);
+    }
+  };
+
+  // data-animate-<property>="expression in frame": arithmetic and Math functions only, never eval.
+  const MATH = {
+    sin: Math.sin, cos: Math.cos, tan: Math.tan, abs: Math.abs, floor: Math.floor, ceil: Math.ceil,
+    round: Math.round, sqrt: Math.sqrt, min: Math.min, max: Math.max, pow: Math.pow,
+  };
+  const evaluate = (text, frame) => {
+    const tokens = text.match(/\s*(\d+\.?\d*|\.\d+|\*\*|[A-Za-z_][\w.]*|[-+*/%(),])/g);
+    if (!tokens || tokens.join("").replace(/\s+/g, "") !== text.replace(/\s+/g, "")) return null;
+    const list = tokens.map((token) => token.trim());
+    let at = 0;
+    const peek = () => list[at];
+    const take = () => list[at++];
+    const primary = () => {
+      const token = take();
+      if (token === undefined) throw new Error("unexpected end");
+      if (token === "(") {
+        const value = sum();
+        if (take() !== ")") throw new Error("missing )");
+        return value;
+      }
+      if (token === "-") return -primary();
+      if (token === "+") return primary();
+      if (/^[\d.]/.test(token)) return parseFloat(token);
+      const name = token.startsWith("Math.") ? token.slice(5) : token;
+      if (name === "frame") return frame;
+      if (name === "PI") return Math.PI;
+      if (name === "E") return Math.E;
+      const fn = MATH[name];
+      if (!fn || take() !== "(") throw new Error(`unknown name ${token}`);
+      const args = [];
+      if (peek() !== ")") {
+        args.push(sum());
+        while (peek() === ",") {
+          take();
+          args.push(sum());
+        }
+      }
+      if (take() !== ")") throw new Error("missing )");
+      return fn(...args);
+    };
+    const power = () => {
+      const base = primary();
+      if (peek() === "**") {
+        take();
+        return base ** power();
+      }
+      return base;
+    };
+    const product = () => {
+      let value = power();
+      while (peek() === "*" || peek() === "/" || peek() === "%") {
+        const op = take();
+        const right = power();
+        value = op === "*" ? value * right : right === 0 ? 0 : op === "/" ? value / right : value % right;
+      }
+      return value;
+    };
+    const sum = () => {
+      let value = product();
+      while (peek() === "+" || peek() === "-") value = take() === "+" ? value + product() : value - product();
+      return value;
+    };
+    try {
+      const value = sum();
+      return at === list.length && Number.isFinite(value) ? value : null;
+    } catch (error) {
+      return null;
+    }
+  };
+  const TRANSFORMS = { x: "translateX(%px)", y: "translateY(%px)", scale: "scale(%)", rotate: "rotate(%deg)", rotation: "rotate(%deg)" };
+  const seekProcedural = (seconds, fps, errors) => {
+    const frame = Math.round(seconds * fps);
+    for (const element of document.querySelectorAll("*")) {
+      const transforms = [];
+      for (const attribute of element.attributes) {
+        if (!attribute.name.startsWith("data-animate-")) continue;
+        const property = attribute.name.slice("data-animate-".length);
+        const value = evaluate(attribute.value, frame);
+        if (value === null) {
+          errors.push(new Error(`${attribute.name}="${attribute.value}" is not an arithmetic expression of frame`));
+          continue;
+        }
+        if (TRANSFORMS[property]) transforms.push(TRANSFORMS[property].replace("%", String(value)));
+        else element.style.setProperty(property, String(value));
+      }
+      if (transforms.length) element.style.transform = transforms.join(" ");
+    }
+  };
+
+  const seekRegistries = (seconds, fps, errors) => {
+    seekAnime(seconds, errors);
+    seekLottie(seconds, errors);
+    seekCallbacks(seconds, errors);
+    seekProcedural(seconds, fps, errors);
+  };
+
   const savedVisibility = new WeakMap();
   const applyWindows = (seconds) => {
     for (const element of document.querySelectorAll("[data-start]")) {
@@ -213,6 +444,8 @@
     const hf = window.__hf;
     if (hf && typeof hf.seek === "function") await hf.seek(seconds);
     seekTimelines(seconds);
+    seekRegistries(seconds, fps, errors);
+    fail(errors);
     runAnimationFrames(t, errors);
     fail(errors);
     stamp(t);
