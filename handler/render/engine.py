@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handler.digest import file_sha256
-from handler.errors import ChunkOutOfRange, InvalidComposition, InvalidPlan, MissingAsset, NetworkBlocked
+from handler.errors import (
+    ChunkOutOfRange,
+    InvalidComposition,
+    InvalidPlan,
+    MissingAsset,
+    NetworkBlocked,
+    UnsupportedElement,
+)
 from handler.render import capture
 from handler.render.chrome.browser import Browser
 from handler.render.chrome.page import Page
@@ -150,6 +157,9 @@ def plan(project_dir: Path, plan_dir: Path, request: PlanRequest, *, runtime: Ru
         page = _open_composition(browser, plan_dir, spec.width, spec.height, request.variables)
         info = page.composition_info()
         page.close()
+    unsupported = info.get("unsupported")
+    if isinstance(unsupported, list) and unsupported:
+        raise UnsupportedElement([str(element) for element in unsupported])
     seconds = _duration(spec, info)
     frames = total_frames(seconds, spec.fps)
     table = chunk_table(frames, chunks=request.chunks, frames_per_chunk=request.frames_per_chunk)

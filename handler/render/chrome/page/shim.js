@@ -476,8 +476,17 @@
       const value = typeof measure === "function" ? Number(measure.call(timeline)) : NaN;
       if (Number.isFinite(value) && value > 0) timelineDuration = value;
     }
+    // What this renderer cannot draw yet: named, so the plan refuses it instead of a frozen or blank layer.
+    const unsupported = [];
+    for (const video of document.querySelectorAll("video")) {
+      unsupported.push(`<video src="${video.getAttribute("src") || (video.querySelector("source") || { src: "" }).src || ""}">`);
+    }
+    for (const host of document.querySelectorAll("[data-composition-src]")) {
+      unsupported.push(`data-composition-src="${host.getAttribute("data-composition-src")}"`);
+    }
     return {
       found: true,
+      unsupported,
       timeline_duration: timelineDuration,
       tag: root.tagName.toLowerCase(),
       composition_id: compositionId,
