@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from handler.errors import InvalidComposition
+from handler.errors import InvalidComposition, MissingAsset
 
 ENTRY = "index.html"
 DEFAULT_FPS = 30
@@ -168,3 +168,77 @@ def total_frames(duration: float, fps: int) -> int:
     """Frames shown for ``duration`` seconds: frame i covers [i/fps, (i+1)/fps)."""
     # A tolerance keeps 2.0 s at 30 fps at 60 frames despite float error.
     return max(1, math.ceil(duration * fps - 1e-6))
+
+
+# --- sub-compositions -----------------------------------------------------------------
+MAX_SUB_COMPOSITIONS = 256
+MAX_SUB_COMPOSITION_BYTES = 8 * 1024 * 1024  # all files together: they travel into every page
+MAX_NESTING = 8
+
+
+class _SourceCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.references: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name == "data-composition-src" and value:
+                self.references.append(value)
+
+
+def _sub_reference(project_dir: Path, reference: str, naming_file: str) -> str:
+    """The file a data-composition-src names, relative to the composition directory.
+
+    A bare path is relative to the directory (as HyperFrames reads it); ``./`` and ``../`` are
+    relative to the file that names it. Nothing outside the directory is reachable.
+    """
+    where = f"{naming_file}: data-composition-src={reference!r}"
+    parts = urlsplit(reference)
+    if parts.scheme or parts.netloc or reference.startswith("/"):
+        raise InvalidComposition(f"{where} is not a path inside the composition directory")
+    path = unquote(parts.path)
+    base = PurePosixPath(naming_file).parent if path.startswith(("./", "../")) else PurePosixPath()
+    root = project_dir.resolve()
+    target = (root / base / path).resolve()
+    if not target.is_relative_to(root):
+        raise InvalidComposition(f"{where} points outside the composition directory")
+    return target.relative_to(root).as_posix()
+
+
+def sub_composition_sources(project_dir: Path) -> dict[str, str]:
+    """Every file reached through data-composition-src from index.html, by its path: what the page mounts."""
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    pending = [(ENTRY, 0)]
+    total = 0
+    while pending:
+        naming, depth = pending.pop(0)
+        text = (
+            found.get(naming)
+            if naming != ENTRY
+            else (project_dir / ENTRY).read_text(encoding="utf-8", errors="replace")
+        )
+        collector = _SourceCollector()
+        collector.feed(text or "")
+        for reference in collector.references:
+            relative = _sub_reference(project_dir, reference, naming)
+            if relative in found or relative in missing:
+                continue
+            if depth + 1 > MAX_NESTING:
+                raise InvalidComposition(f"{naming}: sub-compositions nest deeper than {MAX_NESTING} at {relative}")
+            path = project_dir / relative
+            if not path.is_file():
+                missing.append(relative)
+                continue
+            found[relative] = path.read_text(encoding="utf-8", errors="replace")
+            total += len(found[relative].encode())
+            if len(found) > MAX_SUB_COMPOSITIONS or total > MAX_SUB_COMPOSITION_BYTES:
+                raise InvalidComposition(
+                    f"more than {MAX_SUB_COMPOSITIONS} sub-composition files, "
+                    f"or more than {MAX_SUB_COMPOSITION_BYTES} bytes of them"
+                )
+            pending.append((relative, depth + 1))
+    if missing:
+        raise MissingAsset(missing)
+    return found

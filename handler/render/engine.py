@@ -31,7 +31,14 @@ from handler.render import capture
 from handler.render.chrome.browser import Browser
 from handler.render.chrome.page import Page
 from handler.render.chunking import chunk_table
-from handler.render.composition import ENTRY, CompositionSpec, read_composition, total_frames
+from handler.render.composition import (
+    ENTRY,
+    MAX_DURATION_S,
+    CompositionSpec,
+    read_composition,
+    sub_composition_sources,
+    total_frames,
+)
 from handler.render.ffmpeg import audio, encode, mux
 from handler.render.planfile import (
     AUDIO_FILE,
@@ -106,7 +113,13 @@ def _refuse_what_the_page_asked_for(page: Page) -> None:
 
 def _open_composition(browser: Browser, plan_dir: Path, doc_width: int, doc_height: int, variables: str) -> Page:
     project = plan_dir / PROJECT_DIR
-    page = browser.open_page(doc_width, doc_height, allowed_root=project, variables=variables)
+    page = browser.open_page(
+        doc_width,
+        doc_height,
+        allowed_root=project,
+        variables=variables,
+        sources=sub_composition_sources(project),
+    )
     page.navigate(project / ENTRY)
     _refuse_what_the_page_asked_for(page)
     return page
@@ -130,6 +143,11 @@ def _duration(spec: CompositionSpec, info: dict[str, object]) -> float:
         raise InvalidComposition(
             f"{ENTRY}: the root has no data-duration, no timeline registered in window.__timelines under its "
             "data-composition-id, and the page defines no __hf.duration"
+        )
+    if timeline > MAX_DURATION_S:
+        raise InvalidComposition(
+            f"{ENTRY}: the root's timeline lasts {timeline:g} s, more than {MAX_DURATION_S:g} s; "
+            "set data-duration on the root"
         )
     return timeline
 

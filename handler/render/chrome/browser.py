@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -87,9 +88,19 @@ class Browser:
             raise
         return cls(connection, user_data_dir, str(version.get("product", "")))
 
-    def open_page(self, width: int, height: int, *, allowed_root: Path, variables: str = "{}") -> Page:
+    def open_page(
+        self,
+        width: int,
+        height: int,
+        *,
+        allowed_root: Path,
+        variables: str = "{}",
+        sources: Mapping[str, str] | None = None,
+    ) -> Page:
         """A blank page of exactly ``width`` x ``height`` CSS pixels, under our frame control."""
-        page = Page.open(self.connection, width, height, allowed_root=allowed_root, variables=variables)
+        page = Page.open(
+            self.connection, width, height, allowed_root=allowed_root, variables=variables, sources=sources
+        )
         self._pages.append(page)
         return page
 

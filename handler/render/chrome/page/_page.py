@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,15 @@ def _variables_script(variables: str) -> str:
     )
 
 
+def _sources_script(sources: dict[str, str]) -> str:
+    """The sub-composition files, as ``window.__renderzipSources``: a file:// page may not fetch them itself."""
+    literal = json.dumps(json.dumps(sources, sort_keys=True))
+    return (
+        "Object.defineProperty(window, '__renderzipSources', "
+        "{ value: Object.freeze(JSON.parse(" + literal + ")), enumerable: false });"
+    )
+
+
 class Page:
     """A target created with beginFrame control, attached over a flat session."""
 
@@ -68,9 +78,20 @@ class Page:
 
     @classmethod
     def open(
-        cls, connection: CdpConnection, width: int, height: int, *, allowed_root: Path, variables: str = "{}"
+        cls,
+        connection: CdpConnection,
+        width: int,
+        height: int,
+        *,
+        allowed_root: Path,
+        variables: str = "{}",
+        sources: Mapping[str, str] | None = None,
     ) -> Page:
-        """A blank page under frame control; ``variables`` (canonical JSON) is what the composition reads."""
+        """A blank page under frame control.
+
+        ``variables`` (canonical JSON) is what the composition reads; ``sources`` are the files its
+        ``data-composition-src`` hosts mount, by path inside the composition directory.
+        """
         target = connection.send(
             "Target.createTarget",
             {"url": "about:blank", "enableBeginFrameControl": True, "width": width, "height": height},
@@ -79,13 +100,13 @@ class Page:
         attached = connection.send("Target.attachToTarget", {"targetId": target_id, "flatten": True})
         page = cls(connection, target_id, str(attached["sessionId"]), size=(width, height), allowed_root=allowed_root)
         try:
-            page._set_up(variables)
+            page._set_up(variables, dict(sources or {}))
         except BaseException:
             page.close()
             raise
         return page
 
-    def _set_up(self, variables: str) -> None:
+    def _set_up(self, variables: str, sources: dict[str, str]) -> None:
         session = self.session_id
         for method, handler in self._handlers():
             self.connection.on(method, handler, session_id=session)
@@ -105,6 +126,7 @@ class Page:
                 ("Emulation.setDefaultBackgroundColorOverride", {}),
                 ("Page.addScriptToEvaluateOnNewDocument", {"source": _SHIM}),
                 ("Page.addScriptToEvaluateOnNewDocument", {"source": _variables_script(variables)}),
+                ("Page.addScriptToEvaluateOnNewDocument", {"source": _sources_script(sources)}),
             )
         ]
         for method, future in futures:

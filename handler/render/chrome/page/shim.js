@@ -153,14 +153,152 @@
     document.querySelector("body > [data-width][data-height]") ||
     document.querySelector("[data-width][data-height]");
 
+  // --- sub-compositions: data-composition-src hosts -------------------------------
+  // The plan reads every file a host names (and the files those name) and hands their text to
+  // the page before it loads: a file:// page may not fetch its neighbours. Each host gets the
+  // file's <template> (else its body): styles scoped to the host, markup inside it, then its
+  // scripts in order, inside the host, so document.currentScript finds its own instance.
+  const sources = () => window.__renderzipSources || {};
+  const resolveSource = (reference, base) => {
+    // Bare paths are relative to the composition's directory; ./ and ../ to the file that names them.
+    const relative = /^\.\.?\//.test(reference) ? new URL(reference, new URL(base, "file:///root/")).pathname : "/root/" + reference;
+    const path = new URL(relative, "file:///").pathname;
+    return path.startsWith("/root/") ? decodeURIComponent(path.slice("/root/".length)) : null;
+  };
+  const hostSelector = (id) => `[data-composition-id="${CSS.escape(id)}"]`;
+  const scopeSelector = (selector, scope, innerId) =>
+    selector
+      .split(",")
+      .map((part) => {
+        const text = part.trim();
+        if (!text) return text;
+        if (/^(:root|html|body)\b/.test(text)) return text.replace(/^(:root|html|body)/, scope);
+        if (innerId && text.startsWith(hostSelector(innerId))) return scope + text.slice(hostSelector(innerId).length);
+        return `${scope} ${text}`;
+      })
+      .join(", ");
+  const scopeRules = (rules, scope, innerId) => {
+    for (const rule of Array.from(rules)) {
+      if (rule instanceof CSSStyleRule) rule.selectorText = scopeSelector(rule.selectorText, scope, innerId);
+      else if (rule.cssRules) scopeRules(rule.cssRules, scope, innerId);
+    }
+  };
+  const scopedCss = (text, scope, innerId) => {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(text); // @import is not allowed here: a sub-composition's CSS is its own
+    scopeRules(sheet.cssRules, scope, innerId);
+    return Array.from(sheet.cssRules, (rule) => rule.cssText).join("\n");
+  };
+  const instanceCount = new Map();
+  const runScript = (host, original, runtimeId, authoredId) =>
+    new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      for (const attribute of original.attributes) script.setAttribute(attribute.name, attribute.value);
+      const src = original.getAttribute("src");
+      const registry = window.__timelines && typeof window.__timelines === "object" ? window.__timelines : {};
+      window.__timelines = registry;
+      // A second instance registers its timeline under its own runtime id, not the file's.
+      const redirect = runtimeId !== authoredId;
+      if (src) {
+        script.async = false;
+        script.addEventListener("load", () => resolve(), { once: true });
+        script.addEventListener("error", () => reject(new Error(`sub-composition ${authoredId}: cannot load script ${src}`)), { once: true });
+        host.appendChild(script);
+        return;
+      }
+      // The first instance's timeline steps aside while the script runs, and comes back after.
+      const firstInstance = redirect ? registry[authoredId] : undefined;
+      if (redirect) delete registry[authoredId];
+      // In a block, each instance's top-level const, let and class are its own: two instances of
+      // one file do not collide in the page's global scope. Module scripts have their own already.
+      const type = (original.getAttribute("type") || "").trim().toLowerCase();
+      const classic = type === "" || type === "text/javascript" || type === "application/javascript";
+      script.textContent = classic ? `{\n${original.textContent}\n}` : original.textContent;
+      const errors = [];
+      const onError = (event) => errors.push(event.error || new Error(String(event.message)));
+      window.addEventListener("error", onError);
+      host.appendChild(script); // an inline script runs as it is inserted
+      window.removeEventListener("error", onError);
+      if (redirect) {
+        if (registry[authoredId] !== undefined) registry[runtimeId] = registry[authoredId];
+        if (firstInstance !== undefined) registry[authoredId] = firstInstance;
+        else delete registry[authoredId];
+      }
+      if (errors.length) reject(errors[0]);
+      else resolve();
+    });
+  const mountedHosts = new WeakSet();
+  const mountHost = async (host, base, depth) => {
+    mountedHosts.add(host);
+    if (depth > 8) throw new Error(`sub-compositions nest deeper than 8 at ${host.getAttribute("data-composition-src")}`);
+    const reference = host.getAttribute("data-composition-src");
+    const path = resolveSource(reference, base);
+    const html = path === null ? undefined : sources()[path];
+    if (html === undefined) throw new Error(`sub-composition ${reference}: the plan holds no such file`);
+    const authoredId = host.getAttribute("data-composition-id") || path;
+    const seen = (instanceCount.get(authoredId) || 0) + 1;
+    instanceCount.set(authoredId, seen);
+    const runtimeId = seen === 1 ? authoredId : `${authoredId}__hf${seen}`;
+    host.setAttribute("data-composition-id", runtimeId);
+    const parsed = new DOMParser().parseFromString(html, "text/html");
+    const template = parsed.querySelector("template");
+    const content = template ? template.content : parsed.body;
+    const scope = hostSelector(runtimeId);
+    for (const style of Array.from(content.querySelectorAll("style"))) {
+      const scoped = document.createElement("style");
+      scoped.textContent = scopedCss(style.textContent || "", scope, authoredId);
+      document.head.appendChild(scoped);
+      style.remove();
+    }
+    const scripts = Array.from(content.querySelectorAll("script"));
+    for (const script of scripts) script.remove();
+    const inner = content.children.length === 1 && content.firstElementChild.getAttribute("data-composition-id") === authoredId
+      ? content.firstElementChild
+      : null;
+    // The file's own root, when it has one, dissolves into the host: its children are the host's.
+    const nodes = inner ? Array.from(inner.childNodes) : Array.from(content.childNodes);
+    for (const node of nodes) host.appendChild(document.importNode(node, true));
+    for (const nested of Array.from(host.querySelectorAll("[data-composition-src]"))) await mountHost(nested, path, depth + 1);
+    for (const script of scripts) await runScript(host, script, runtimeId, authoredId);
+  };
+  let mounted = null;
+  const mountAll = () => {
+    if (!mounted) {
+      mounted = (async () => {
+        for (const host of Array.from(document.querySelectorAll("[data-composition-src]"))) {
+          if (!mountedHosts.has(host)) await mountHost(host, "index.html", 1);
+        }
+      })();
+    }
+    return mounted;
+  };
+  document.addEventListener("DOMContentLoaded", () => {
+    mountAll().catch(() => {}); // the failure is reported by ready(), which awaits the same promise
+  });
+
+  // Where a composition's clock starts: the sum of data-start over the hosts around it.
+  const compositionOffset = (element) => {
+    let offset = 0;
+    const root = findRoot();
+    for (let host = element; host; host = host.parentElement ? host.parentElement.closest("[data-composition-id]") : null) {
+      if (host === root) break;
+      const start = parseFloat(host.getAttribute("data-start"));
+      if (Number.isFinite(start)) offset += start;
+    }
+    return offset;
+  };
+
   const seekTimelines = (seconds) => {
     const registry = window.__timelines;
     if (!registry || typeof registry !== "object") return;
-    for (const timeline of Object.values(registry)) {
+    for (const [id, timeline] of Object.entries(registry)) {
       if (!timeline) continue;
+      // A sub-composition's timeline runs on its host's clock: from its data-start, not from 0.
+      const host = document.querySelector(hostSelector(id));
+      const local = host ? Math.max(0, seconds - compositionOffset(host)) : seconds;
       if (typeof timeline.pause === "function") timeline.pause();
-      if (typeof timeline.seek === "function") timeline.seek(seconds, false);
-      else if (typeof timeline.totalTime === "function") timeline.totalTime(seconds, false);
+      if (typeof timeline.seek === "function") timeline.seek(local, false);
+      else if (typeof timeline.totalTime === "function") timeline.totalTime(local, false);
     }
   };
 
@@ -168,11 +306,9 @@
   // Each is seeked at the frame's time; an error thrown by one fails the frame like an
   // error in a timer, instead of leaving a layer frozen without a word.
   const hostStart = (element) => {
-    // The data-start of the nearest composition host around `element` (0 for the root or none).
+    // Where the clock of the composition around `element` starts (0 for the root or none).
     const host = element && typeof element.closest === "function" ? element.closest("[data-composition-id]") : null;
-    if (!host || host === findRoot()) return 0;
-    const start = parseFloat(host.getAttribute("data-start"));
-    return Number.isFinite(start) ? start : 0;
+    return host ? compositionOffset(host) : 0;
   };
   const hostById = (id) => {
     if (typeof id !== "string" || !id) return null;
@@ -239,7 +375,7 @@
           instance.seek(0);
         }
         const host = hostById(id);
-        const local = Math.max(0, (seconds - (host && host !== findRoot() ? hostStart(host) : 0)) * 1000);
+        const local = Math.max(0, (seconds - (host ? compositionOffset(host) : 0)) * 1000);
         instance.seek(length === null ? local : Math.min(local, length));
       } catch (error) {
         errors.push(error);
@@ -398,8 +534,11 @@
   const savedVisibility = new WeakMap();
   const applyWindows = (seconds) => {
     for (const element of document.querySelectorAll("[data-start]")) {
-      const start = parseFloat(element.getAttribute("data-start"));
-      if (!Number.isFinite(start)) continue;
+      const own = parseFloat(element.getAttribute("data-start"));
+      if (!Number.isFinite(own)) continue;
+      // data-start counts from the start of the composition the element belongs to.
+      const parent = element.parentElement ? element.parentElement.closest("[data-composition-id]") : null;
+      const start = own + (parent ? compositionOffset(parent) : 0);
       const length = parseFloat(element.getAttribute("data-duration"));
       const end = Number.isFinite(length) ? start + length : Infinity;
       const inside = seconds >= start - EPSILON_S && seconds < end - EPSILON_S;
@@ -481,9 +620,6 @@
     for (const video of document.querySelectorAll("video")) {
       unsupported.push(`<video src="${video.getAttribute("src") || (video.querySelector("source") || { src: "" }).src || ""}">`);
     }
-    for (const host of document.querySelectorAll("[data-composition-src]")) {
-      unsupported.push(`data-composition-src="${host.getAttribute("data-composition-src")}"`);
-    }
     return {
       found: true,
       unsupported,
@@ -500,7 +636,7 @@
   };
 
   Object.defineProperty(window, "__renderzip", {
-    value: Object.freeze({ seek, info, ready: settleResources }),
+    value: Object.freeze({ seek, info, ready: () => mountAll().then(settleResources) }),
     enumerable: false,
   });
 })();
