@@ -110,7 +110,7 @@ def reference_frames(
             spec = read_composition(composition_dir)
         except InvalidComposition as error:
             raise OracleError(composition_dir, wanted, str(error)) from error
-        width, height, fps = width or spec.width, height or spec.height, fps or spec.fps
+        width, height, fps = width or spec.width, height or spec.height, fps or float(spec.fps)
     try:
         env = chromium_env(chrome)
     except ValueError as error:

@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--format", choices=["jpeg", "png"], help="capture format")
     render.add_argument("--crf", type=int, help="x264 constant rate factor")
     render.add_argument(
+        "--fps", help="Config.Fps: frames per second over data-fps, whole or a fraction (25, 29.97, 30000/1001)"
+    )
+    render.add_argument(
         "--variables",
         metavar="JSON",
         help="Config.Variables: a JSON object the composition reads with window.__hyperframes.getVariables()",
@@ -57,7 +60,13 @@ def _parser() -> argparse.ArgumentParser:
 def _encoder_config(args: argparse.Namespace) -> dict[str, Any]:
     config = {
         key: value
-        for key, value in (("Format", args.format), ("Crf", args.crf), ("Preset", args.preset), ("Pages", args.pages))
+        for key, value in (
+            ("Format", args.format),
+            ("Crf", args.crf),
+            ("Preset", args.preset),
+            ("Pages", args.pages),
+            ("Fps", args.fps),
+        )
         if value is not None
     }
     if args.variables is not None:

@@ -32,7 +32,7 @@ from handler.edge.chunkrefs import chunk_location, chunk_ref, resolve_chunk_ref
 from handler.edge.uris import S3_MAX_KEY_BYTES, Allowlist, AllowlistArg, Uri, check_allowed, parse_prefix, parse_uri
 from handler.errors import InvalidEvent, InvalidUri
 from handler.render import settings
-from handler.render.settings import CaptureFormat, EncoderSettings, PlanRequest
+from handler.render.settings import CaptureFormat, EncoderSettings, FrameRate, PlanRequest
 
 PLAN_HASH_PATTERN = re.compile(r"[a-z0-9]{1,16}-[0-9a-f]{64}")
 """``<version>-<64 hex>``: the version tag is the render engine's ``PLAN_HASH_PREFIX``."""
@@ -64,6 +64,8 @@ class RenderConfig:
     preset: str = settings.DEFAULT_PRESET
     pages: int = 0
     """Browsers capturing each chunk at once; 0: one per usable core. The bytes do not depend on it."""
+    fps: FrameRate | None = None
+    """``Config.Fps``: the frame rate, over the root's ``data-fps``."""
     variables: str = "{}"
     """``Config.Variables`` in canonical JSON: what ``window.__hyperframes.getVariables()`` returns."""
 
@@ -76,6 +78,7 @@ class RenderConfig:
             "Crf": self.crf,
             "Preset": self.preset,
             "Pages": self.pages or None,
+            "Fps": self.fps.to_json() if self.fps is not None else None,
             "Variables": json.loads(self.variables) if self.variables != "{}" else None,
         }
         return {key: value for key, value in out.items() if value is not None}
@@ -86,7 +89,11 @@ class RenderConfig:
             capture_format=self.format, jpeg_quality=self.jpeg_quality, crf=self.crf, preset=self.preset
         )
         return PlanRequest(
-            encoder=encoder, chunks=self.chunks, frames_per_chunk=self.frames_per_chunk, variables=self.variables
+            encoder=encoder,
+            chunks=self.chunks,
+            frames_per_chunk=self.frames_per_chunk,
+            fps=self.fps,
+            variables=self.variables,
         )
 
 
@@ -138,7 +145,7 @@ class PlanOutput:
     plan_uri: Uri
     chunk_count: int
     total_frames: int
-    fps: int
+    fps: FrameRate
     width: int
     height: int
     has_audio: bool
@@ -153,7 +160,7 @@ class PlanOutput:
             "PlanUri": str(self.plan_uri),
             "ChunkCount": self.chunk_count,
             "TotalFrames": self.total_frames,
-            "Fps": self.fps,
+            "Fps": self.fps.to_json(),
             "Width": self.width,
             "Height": self.height,
             "HasAudio": self.has_audio,
@@ -346,7 +353,7 @@ def _choice(value: object, field: str, choices: tuple[str, ...]) -> str:
 
 def _config(raw: object) -> RenderConfig:
     body = _as_object(raw, "Config")
-    known = ("Chunks", "FramesPerChunk", "Format", "JpegQuality", "Crf", "Preset", "Pages", "Variables")
+    known = ("Chunks", "FramesPerChunk", "Format", "JpegQuality", "Crf", "Preset", "Pages", "Fps", "Variables")
     extra = sorted(str(key) for key in body if key not in known)
     if extra:
         also = f"; also {', '.join(extra[1:])}" if len(extra) > 1 else ""
@@ -367,8 +374,16 @@ def _config(raw: object) -> RenderConfig:
         crf=_int(body.get("Crf", defaults.crf), "Config.Crf", *settings.CRF_RANGE),
         preset=_choice(body.get("Preset", defaults.preset), "Config.Preset", settings.X264_PRESETS),
         pages=_int(body.get("Pages", 0), "Config.Pages", *settings.PAGES_RANGE),
+        fps=_frame_rate(body["Fps"]) if "Fps" in body else None,
         variables=_variables(body.get("Variables", {})),
     )
+
+
+def _frame_rate(value: object) -> FrameRate:
+    try:
+        return FrameRate.parse(value)
+    except ValueError as error:
+        raise InvalidEvent("Config.Fps", str(error)) from None
 
 
 def _variables(value: object) -> str:

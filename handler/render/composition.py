@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from handler.errors import InvalidComposition, MissingAsset
+from handler.render.settings import FrameRate
 
 ENTRY = "index.html"
 DEFAULT_FPS = 30
@@ -51,7 +52,7 @@ class AudioClip:
 class CompositionSpec:
     width: int
     height: int
-    fps: int
+    fps: FrameRate
     duration: float | None
     audio: tuple[AudioClip, ...]
 
@@ -145,8 +146,7 @@ def read_composition(project_dir: Path) -> CompositionSpec:
     collector = _Collector()
     collector.feed(entry.read_text(encoding="utf-8", errors="replace"))
     root = _pick_root(collector.roots)
-    fps_value = _number(root, "data-fps", ENTRY)
-    fps = DEFAULT_FPS if fps_value is None else _positive_int(root, "data-fps", ENTRY, MAX_FPS)
+    fps = _frame_rate(root.get("data-fps"))
     duration = _number(root, "data-duration", ENTRY)
     if duration is not None and not 0 < duration <= MAX_DURATION_S:
         raise InvalidComposition(f"{ENTRY}: data-duration={duration} must be in (0, {MAX_DURATION_S:g}] seconds")
@@ -164,10 +164,18 @@ def read_composition(project_dir: Path) -> CompositionSpec:
     )
 
 
-def total_frames(duration: float, fps: int) -> int:
+def _frame_rate(raw: str | None) -> FrameRate:
+    if raw is None or not raw.strip():
+        return FrameRate(DEFAULT_FPS)
+    try:
+        return FrameRate.parse(raw)
+    except ValueError as error:
+        raise InvalidComposition(f"{ENTRY}: data-fps={raw!r}: {error}") from None
+
+
+def total_frames(duration: float, fps: FrameRate) -> int:
     """Frames shown for ``duration`` seconds: frame i covers [i/fps, (i+1)/fps)."""
-    # A tolerance keeps 2.0 s at 30 fps at 60 frames despite float error.
-    return max(1, math.ceil(duration * fps - 1e-6))
+    return fps.frames_in(duration)
 
 
 # --- sub-compositions -----------------------------------------------------------------

@@ -49,7 +49,7 @@ from handler.render.planfile import (
     write_plan_doc,
 )
 from handler.render.runtime import Runtime
-from handler.render.settings import EncoderSettings, PlanRequest
+from handler.render.settings import EncoderSettings, FrameRate, PlanRequest
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class PlanResult:
     plan_hash: str
     chunk_count: int
     total_frames: int
-    fps: int
+    fps: FrameRate
     width: int
     height: int
     has_audio: bool
@@ -179,13 +179,14 @@ def plan(project_dir: Path, plan_dir: Path, request: PlanRequest, *, runtime: Ru
     if isinstance(unsupported, list) and unsupported:
         raise UnsupportedElement([str(element) for element in unsupported])
     seconds = _duration(spec, info)
-    frames = total_frames(seconds, spec.fps)
+    fps = request.fps or spec.fps
+    frames = total_frames(seconds, fps)
     table = chunk_table(frames, chunks=request.chunks, frames_per_chunk=request.frames_per_chunk)
-    has_audio = _mix(runtime, spec, frames / spec.fps, plan_dir)
+    has_audio = _mix(runtime, spec, fps.seconds(frames), plan_dir)
     doc = PlanDoc(
         width=spec.width,
         height=spec.height,
-        fps=spec.fps,
+        fps=fps,
         total_frames=frames,
         chunks=table,
         encoder=request.encoder.canonical(),
@@ -199,7 +200,7 @@ def plan(project_dir: Path, plan_dir: Path, request: PlanRequest, *, runtime: Ru
         plan_hash=plan_hash,
         chunk_count=len(table),
         total_frames=frames,
-        fps=spec.fps,
+        fps=fps,
         width=spec.width,
         height=spec.height,
         has_audio=has_audio,
@@ -263,9 +264,9 @@ def render_chunk(
         for image in capture.capture_in_order(
             blocks,
             open_page,
-            lambda page, frame: page.warm_up(frame, doc.fps),
+            lambda page, frame: page.warm_up(frame, float(doc.fps)),
             lambda page, frame: page.capture(
-                frame, doc.fps, fmt=settings.capture_format, quality=settings.jpeg_quality
+                frame, float(doc.fps), fmt=settings.capture_format, quality=settings.jpeg_quality
             ),
             on_page=collect_blocked,
         ):
@@ -282,7 +283,7 @@ def render_chunk(
         path=out_path,
         sha256=file_sha256(out_path),
         frames=end - start,
-        duration_ms=round((end - start) * 1000 / doc.fps),
+        duration_ms=doc.fps.ms(end - start),
         frames_s=frames_s,
         pages=blocks.pages,
     )

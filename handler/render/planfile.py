@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from handler.errors import InvalidPlan, PlanHashMismatch
-from handler.render.settings import canonical_variables
+from handler.render.settings import FrameRate, canonical_variables
 
 PLAN_FILE = "plan.json"
 PLAN_FORMAT = "renderzip-plan/1"
@@ -42,7 +42,7 @@ def canonical_json(value: object) -> bytes:
 class PlanDoc:
     width: int
     height: int
-    fps: int
+    fps: FrameRate
     total_frames: int
     chunks: tuple[tuple[int, int], ...]
     encoder: Mapping[str, Any]
@@ -53,7 +53,7 @@ class PlanDoc:
 
     @property
     def duration_ms(self) -> int:
-        return round(self.total_frames * 1000 / self.fps)
+        return self.fps.ms(self.total_frames)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,7 +61,7 @@ class PlanDoc:
             "entry": self.entry,
             "width": self.width,
             "height": self.height,
-            "fps": self.fps,
+            "fps": self.fps.to_json(),
             "total_frames": self.total_frames,
             "chunks": [list(chunk) for chunk in self.chunks],
             "encoder": dict(self.encoder),
@@ -80,7 +80,7 @@ class PlanDoc:
             return cls(
                 width=int(data["width"]),
                 height=int(data["height"]),
-                fps=int(data["fps"]),
+                fps=FrameRate.parse(data["fps"]),
                 total_frames=int(data["total_frames"]),
                 chunks=chunks,
                 encoder=dict(data["encoder"]),

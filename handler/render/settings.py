@@ -7,7 +7,9 @@ the page's capture all read these, so a default or a limit is written once.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
+from fractions import Fraction
 from typing import Any, Literal
 
 from handler.errors import InvalidPlan
@@ -42,6 +44,71 @@ def canonical_variables(value: object) -> str:
 
 # Browsers capturing one chunk at once; 0 chooses one per usable core (Lambda has at most 6 vCPUs).
 PAGES_RANGE = (0, 16)
+
+
+FPS_RANGE = (1, 120)  # frames per second, whole or not
+# Video's NTSC rates are N * 1000/1001: 29.97 means 30000/1001, not 2997/100.
+_NTSC_BASES = (24, 30, 48, 60, 120)
+
+
+@dataclass(frozen=True)
+class FrameRate:
+    """Frames per second as an exact fraction: frame i shows t = i * den / num seconds."""
+
+    num: int
+    den: int = 1
+
+    def __post_init__(self) -> None:
+        if self.num < 1 or self.den < 1 or math.gcd(self.num, self.den) != 1:
+            raise ValueError(f"{self.num}/{self.den} is not a reduced positive fraction")
+        if not FPS_RANGE[0] <= self.num / self.den <= FPS_RANGE[1]:
+            raise ValueError(f"{self.text} is outside {FPS_RANGE[0]}..{FPS_RANGE[1]} frames per second")
+
+    @classmethod
+    def parse(cls, value: object) -> FrameRate:
+        """30, 29.97, "25", "29.97" or "30000/1001"; ValueError saying why for anything else."""
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError(f"must be a number or a fraction like 30000/1001, not {type(value).__name__}")
+        text = str(value).strip()
+        try:
+            exact = Fraction(text)
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"{text!r} is not a number or a fraction like 30000/1001") from None
+        if exact <= 0:
+            raise ValueError(f"{text} frames per second is not positive")
+        if exact.denominator != 1 and "/" not in text:
+            for base in _NTSC_BASES:
+                if abs(exact - Fraction(base * 1000, 1001)) < Fraction(1, 1000):
+                    exact = Fraction(base * 1000, 1001)
+                    break
+            else:
+                if exact.limit_denominator(1001) != exact:
+                    raise ValueError(
+                        f"{text} is not a whole rate or an NTSC one; give it as a fraction like 30000/1001"
+                    )
+        return cls(exact.numerator, exact.denominator)
+
+    @property
+    def text(self) -> str:
+        return str(self.num) if self.den == 1 else f"{self.num}/{self.den}"
+
+    def to_json(self) -> int | str:
+        """A whole rate stays a number, so plans and results without a fractional rate read as before."""
+        return self.num if self.den == 1 else self.text
+
+    def __float__(self) -> float:
+        return self.num / self.den
+
+    def seconds(self, frames: int) -> float:
+        return frames * self.den / self.num
+
+    def ms(self, frames: int) -> int:
+        return round(Fraction(frames * 1000 * self.den, self.num))
+
+    def frames_in(self, seconds: float) -> int:
+        """Frames shown for ``seconds``: frame i covers [i/fps, (i+1)/fps)."""
+        # A tolerance keeps 2.0 s at 30 fps at 60 frames despite float error.
+        return max(1, math.ceil(seconds * self.num / self.den - 1e-6))
 
 
 CODECS = ("libx264",)
@@ -118,4 +185,5 @@ class PlanRequest:
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     chunks: int | None = None
     frames_per_chunk: int | None = None
+    fps: FrameRate | None = None  # Config.Fps: overrides the root's data-fps
     variables: str = "{}"  # canonical JSON (`canonical_variables`): part of plan.json, so of the plan hash

@@ -6,6 +6,7 @@ import pytest
 
 from handler.errors import InvalidComposition
 from handler.render.composition import read_composition, total_frames
+from handler.render.settings import FrameRate
 
 
 def _project(tmp_path: Path, body: str, files: dict[str, bytes] | None = None) -> Path:
@@ -20,7 +21,7 @@ def test_reads_root_attributes_with_default_fps(tmp_path: Path) -> None:
     spec = read_composition(
         _project(tmp_path, '<div id="r" data-width="640" data-height="360" data-duration="2"></div>')
     )
-    assert (spec.width, spec.height, spec.fps, spec.duration, spec.audio) == (640, 360, 30, 2.0, ())
+    assert (spec.width, spec.height, spec.fps, spec.duration, spec.audio) == (640, 360, FrameRate(30), 2.0, ())
 
 
 def test_composition_id_root_wins_over_other_sized_elements(tmp_path: Path) -> None:
@@ -29,7 +30,7 @@ def test_composition_id_root_wins_over_other_sized_elements(tmp_path: Path) -> N
         '<main data-composition-id="x" data-width="1280" data-height="720" data-duration="3" data-fps="25"></main>'
     )
     spec = read_composition(_project(tmp_path, body))
-    assert (spec.width, spec.height, spec.fps) == (1280, 720, 25)
+    assert (spec.width, spec.height, spec.fps) == (1280, 720, FrameRate(25))
 
 
 def test_audio_elements_resolve_inside_the_project(tmp_path: Path) -> None:
@@ -74,4 +75,4 @@ def test_missing_index_is_refused(tmp_path: Path) -> None:
     ("duration", "fps", "frames"), [(2.0, 30, 60), (0.1, 30, 3), (1 / 3, 30, 10), (2.01, 30, 61), (0.001, 30, 1)]
 )
 def test_total_frames_covers_the_duration(duration: float, fps: int, frames: int) -> None:
-    assert total_frames(duration, fps) == frames
+    assert total_frames(duration, FrameRate(fps)) == frames

@@ -24,6 +24,7 @@ from handler.edge.events import (
 )
 from handler.edge.uris import S3_MAX_KEY_BYTES, Allowlist, parse_uri
 from handler.errors import BucketNotAllowed, InvalidEvent, InvalidUri, RenderzipError
+from handler.render.settings import FrameRate
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 EXPECTED = json.loads((EVENTS / "malformed" / "expected.json").read_text())
@@ -206,7 +207,7 @@ def test_other_results_and_the_largest_assemble_event_fit_step_functions() -> No
     bucket = "b" * 63
     plan_hash = "v1-" + "f" * 64
     uri = parse_uri(f"s3://{bucket}/" + "k" * S3_MAX_KEY_BYTES)
-    plan = PlanOutput(plan_hash, uri, MAX_CHUNKS, 10**8, 60, 3840, 2160, True, 10**10)
+    plan = PlanOutput(plan_hash, uri, MAX_CHUNKS, 10**8, FrameRate(60000, 1001), 3840, 2160, True, 10**10)
     assembled = AssembleOutput(uri, "f" * 64, 10**12, 10**8, 10**10)
     results = [
         ChunkOutput(index, f"chunks/{index:04d}.mp4", "f" * 64, 10**8 - 1, 10**10 - 1).to_json()
@@ -300,3 +301,14 @@ def test_variables_that_are_not_a_small_json_object_are_refused(variables: objec
         _plan_config({"Variables": variables})
     assert raised.value.field == "Config.Variables"
     assert problem in raised.value.problem
+
+
+def test_fps_in_config_is_an_exact_rate_and_a_bad_one_names_the_field() -> None:
+    event = _plan_config({"Fps": "29.97"})
+    assert isinstance(event, PlanEvent)
+    assert event.config.fps == FrameRate(30000, 1001)
+    assert event.config.plan_request().fps == FrameRate(30000, 1001)
+    assert event.config.to_json()["Fps"] == "30000/1001"
+    with pytest.raises(InvalidEvent) as raised:
+        _plan_config({"Fps": 0})
+    assert raised.value.field == "Config.Fps" and "not positive" in raised.value.problem

@@ -27,6 +27,7 @@ from handler.render.planfile import (
     verify_plan,
     write_plan_doc,
 )
+from handler.render.settings import FrameRate
 
 MiB = 1024 * 1024
 
@@ -47,7 +48,7 @@ def _plan(root: Path) -> Path:
     doc = PlanDoc(
         width=2,
         height=2,
-        fps=30,
+        fps=FrameRate(30),
         total_frames=60,
         chunks=((0, 30), (30, 60)),
         encoder=ENCODER,

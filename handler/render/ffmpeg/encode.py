@@ -19,7 +19,7 @@ from typing import Any, cast
 from handler.errors import CaptureFailed, FfmpegFailed, FrameCountMismatch
 from handler.render.ffmpeg import tool as _ffmpeg
 from handler.render.ffmpeg.images import image_size
-from handler.render.settings import EncoderSettings
+from handler.render.settings import EncoderSettings, FrameRate
 
 _DECODERS: dict[str, str] = {"jpeg": "mjpeg", "png": "png"}
 # Every frame goes through RGB first: swscale does not apply a matrix change between two YUV
@@ -83,20 +83,20 @@ class ChunkEncoder:
         *,
         width: int,
         height: int,
-        fps: int,
+        fps: FrameRate | int,
         frame_count: int,
         settings: EncoderSettings,
         queue_frames: int = 8,
     ) -> None:
         if width <= 0 or height <= 0 or width % 2 or height % 2:
             raise ValueError(f"{width}x{height}: yuv420p needs a positive, even width and height")
-        if fps <= 0 or frame_count <= 0:
-            raise ValueError(f"fps ({fps}) and frame_count ({frame_count}) must be positive")
+        if frame_count <= 0:
+            raise ValueError(f"frame_count ({frame_count}) must be positive")
         self.ffmpeg = ffmpeg
         self.out = out
         self.width = width
         self.height = height
-        self.fps = fps
+        self.fps = fps if isinstance(fps, FrameRate) else FrameRate(fps)
         self.frame_count = frame_count
         self.settings = settings
         self.frames_written = 0
@@ -120,7 +120,7 @@ class ChunkEncoder:
             "-c:v",
             decoder,
             "-framerate",
-            str(self.fps),
+            self.fps.text,
             "-i",
             "pipe:0",
             "-xerror",

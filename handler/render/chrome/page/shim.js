@@ -505,8 +505,7 @@
     }
   };
   const TRANSFORMS = { x: "translateX(%px)", y: "translateY(%px)", scale: "scale(%)", rotate: "rotate(%deg)", rotation: "rotate(%deg)" };
-  const seekProcedural = (seconds, fps, errors) => {
-    const frame = Math.round(seconds * fps);
+  const seekProcedural = (frame, errors) => {
     for (const element of document.querySelectorAll("*")) {
       const transforms = [];
       for (const attribute of element.attributes) {
@@ -524,11 +523,11 @@
     }
   };
 
-  const seekRegistries = (seconds, fps, errors) => {
+  const seekRegistries = (seconds, frameIndex, errors) => {
     seekAnime(seconds, errors);
     seekLottie(seconds, errors);
     seekCallbacks(seconds, errors);
-    seekProcedural(seconds, fps, errors);
+    seekProcedural(frameIndex, errors);
   };
 
   const savedVisibility = new WeakMap();
@@ -583,7 +582,7 @@
     const hf = window.__hf;
     if (hf && typeof hf.seek === "function") await hf.seek(seconds);
     seekTimelines(seconds);
-    seekRegistries(seconds, fps, errors);
+    seekRegistries(seconds, frameIndex, errors);
     fail(errors);
     runAnimationFrames(t, errors);
     fail(errors);
