@@ -11,12 +11,13 @@ from bundler import lock
 from bundler.build import PROJECT_ROOT, BuildOptions, build
 from bundler.cache import Cache, default_cache_root
 from bundler.errors import BundlerError
+from bundler.fonts import lock_fonts
 from bundler.lockdiff import run_lock_diff
 from bundler.lockfiles import CHROME_SOURCES, LOCK_DIR
 from bundler.progress import ConsoleReporter
 from bundler.sizegate import run_size_gate
 from bundler.targets import DEFAULT_ARCH, DEFAULT_RUNTIME, Target
-from tooling.cli_errors import EXIT_OK, run_command
+from tooling.cli_errors import EXIT_OK, CommandLineError, run_command
 
 DEFAULT_ZIP = PROJECT_ROOT / "dist" / "handler.zip"
 
@@ -74,7 +75,16 @@ def make_parser() -> argparse.ArgumentParser:
 
     lock_cmd = commands.add_parser("lock", help="regenerate the lockfiles")
     _target_options(lock_cmd)
-    lock_cmd.add_argument("--only", choices=("runtime", "artifacts", "build", "dev", "bootstrap"), action="append")
+    lock_cmd.add_argument(
+        "--only", choices=("runtime", "artifacts", "build", "dev", "bootstrap", "fonts"), action="append"
+    )
+    lock_cmd.add_argument(
+        "--font",
+        action="append",
+        default=[],
+        metavar="FAMILY",
+        help="with --only fonts: a Google Fonts family to pin from @fontsource (repeatable)",
+    )
     lock_cmd.add_argument(
         "--repin-debian",
         action="store_true",
@@ -118,6 +128,10 @@ def _run(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
         for name in ("build", "dev", "bootstrap"):
             if name in only:
                 reporter.step(f"wrote {lock.lock_python_env(args.lock_dir, name, reporter)}")
+        if "fonts" in only:
+            if not args.font:
+                raise CommandLineError("--only fonts needs at least one --font FAMILY", 'e.g. --font "Inter"')
+            reporter.step(f"wrote {lock_fonts(args.font, cache, reporter, args.lock_dir)}")
         return EXIT_OK
     if args.command == "size-gate":
         return run_size_gate(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bundler.errors import BundlerError
 from deploy.aws import aws_errors, make_session
 from deploy.errors import DeployError
 from deploy.progress import show_progress
@@ -119,4 +120,4 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return run_command(lambda: _run(args), (DeployError,))
+    return run_command(lambda: _run(args), (DeployError, BundlerError))

@@ -25,6 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bundler.cache import Cache, default_cache_root
+from bundler.fonts import stage_fonts
+from bundler.progress import SilentReporter
 from deploy import budgets
 from deploy.aws import StackOutputs, make_session
 from deploy.errors import DeployError, RemoteRenderFailed
@@ -103,7 +106,9 @@ def submit(
     scratch = Path(tempfile.mkdtemp(prefix="renderzip-remote-"))
     try:
         archive = scratch / "project.tar.gz"
-        digest = (packer or default_packer())(project_dir, archive)
+        # Google Fonts references become local, pinned files in a copy: the function's network is closed.
+        project = stage_fonts(project_dir, scratch / "project", Cache(default_cache_root()), SilentReporter())
+        digest = (packer or default_packer())(project, archive)
         render_id = _render_id(digest, now or datetime.now(UTC))
         prefix_key = f"{RENDER_PREFIX}{render_id}"
         base = f"s3://{target.bucket}/{prefix_key}"

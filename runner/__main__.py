@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bundler.errors import BundlerError
+from bundler.progress import ConsoleReporter
 from deploy.errors import DeployError
 from handler.errors import RenderzipError
 from tooling.cli_errors import EXIT_OK, CommandLineError, run_command
@@ -130,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if log_files and isinstance(error, RenderzipError):
             _show_log_tail(log_files[0])
 
-    return run_command(lambda: _run(args, log_files), (RenderzipError, DeployError), after_error=show_log)
+    return run_command(lambda: _run(args, log_files), (RenderzipError, DeployError, BundlerError), after_error=show_log)
 
 
 def _run(args: argparse.Namespace, log_files: list[Path]) -> int:
@@ -151,6 +153,7 @@ def _run(args: argparse.Namespace, log_files: list[Path]) -> int:
         workers=args.workers or _default_workers(args.pages),
         config=_encoder_config(args),
         log_file=log_file,
+        fonts_reporter=ConsoleReporter(),
     )
     if args.log is None:
         log_file.unlink(missing_ok=True)

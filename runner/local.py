@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from bundler.cache import Cache, default_cache_root
+from bundler.fonts import stage_fonts
+from bundler.progress import Reporter, SilentReporter
 from handler.edge.archive import pack_tree
 from runner.progress import ProgressBar
 from tooling.requests import assemble_event, chunk_event, plan_config, plan_event
@@ -90,6 +93,7 @@ def render(
     stream: TextIO | None = None,
     retry: RetryPolicy = DEFAULT_POLICY,
     log_file: Path | None = None,
+    fonts_reporter: Reporter | None = None,
 ) -> LocalRender:
     """Render ``project_dir`` to ``output``; with ``log_file``, the handler's JSON log lines go there, not to stdout."""
     policy = retry
@@ -100,7 +104,11 @@ def render(
         work = Path(tempfile.mkdtemp(prefix="renderzip-local-"))
         try:
             archive = work / "project.tar.gz"
-            pack_tree(project_dir.resolve(), archive)
+            # Google Fonts references become local, pinned files in a copy: the page's network is closed.
+            project = stage_fonts(
+                project_dir.resolve(), work / "project", Cache(default_cache_root()), fonts_reporter or SilentReporter()
+            )
+            pack_tree(project, archive)
             prefix = (work / "out").as_uri()
             planned = _step(
                 plan_event(archive.as_uri(), prefix, plan_config(chunks, frames_per_chunk, config or {})),
