@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import operator
 from collections.abc import Awaitable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,8 +25,9 @@ from playwright.async_api import Error as PlaywrightError
 
 from handler.errors import InvalidComposition, RuntimeUnavailable
 from handler.render.chrome.browser import CHROME_FLAGS
+from handler.render.chrome.page import init_scripts
 from handler.render.chrome.page.netguard import BlockedLog, allowed
-from handler.render.composition import ENTRY, read_composition
+from handler.render.composition import ENTRY, read_composition, sub_composition_sources
 from handler.render.runtime import load_prepared
 
 __all__ = ["OracleError", "reference_frames"]
@@ -51,7 +51,6 @@ COMPLETE_FRAMES = (
 # handler's list only turns off browser services, none of which draws.
 FEATURES_PREFIX = "--disable-features="
 
-_SHIM = resources.files("handler.render.chrome.page").joinpath("shim.js").read_text(encoding="utf-8")
 
 T = TypeVar("T")
 
@@ -180,7 +179,9 @@ class _Job:
             accept_downloads=False,
         )
         context.set_default_timeout(STEP_TIMEOUT_S * 1000)
-        await context.add_init_script(script=_SHIM)
+        # The same scripts a worker's page runs first: the clock, and the sub-composition files.
+        for script in init_scripts(sources=sub_composition_sources(self.composition)):
+            await context.add_init_script(script=script)
         await context.route(lambda _url: True, self._guard)
         await context.route_web_socket(lambda _url: True, self._refuse_socket)
         return context

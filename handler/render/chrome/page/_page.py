@@ -59,6 +59,11 @@ def _sources_script(sources: dict[str, str]) -> str:
     )
 
 
+def init_scripts(variables: str = "{}", sources: Mapping[str, str] | None = None) -> list[str]:
+    """What runs before any script of the composition, in order: the clock, the variables, the sub-compositions."""
+    return [_SHIM, _variables_script(variables), _sources_script(dict(sources or {}))]
+
+
 class Page:
     """A target created with beginFrame control, attached over a flat session."""
 
@@ -111,24 +116,23 @@ class Page:
         for method, handler in self._handlers():
             self.connection.on(method, handler, session_id=session)
         # Sent together, awaited together: one round trip's worth of waiting.
-        futures = [
-            (method, self.connection.post(method, params, session_id=session))
-            for method, params in (
-                ("Page.enable", {}),
-                ("Runtime.enable", {}),
-                ("Network.enable", {}),
-                ("Network.setBlockedURLs", {"urls": ["ws://*", "wss://*"]}),
-                ("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}),
-                (
-                    "Emulation.setDeviceMetricsOverride",
-                    {"width": self.width, "height": self.height, "deviceScaleFactor": 1, "mobile": False},
-                ),
-                ("Emulation.setDefaultBackgroundColorOverride", {}),
-                ("Page.addScriptToEvaluateOnNewDocument", {"source": _SHIM}),
-                ("Page.addScriptToEvaluateOnNewDocument", {"source": _variables_script(variables)}),
-                ("Page.addScriptToEvaluateOnNewDocument", {"source": _sources_script(sources)}),
-            )
+        setup: list[tuple[str, dict[str, Any]]] = [
+            ("Page.enable", {}),
+            ("Runtime.enable", {}),
+            ("Network.enable", {}),
+            ("Network.setBlockedURLs", {"urls": ["ws://*", "wss://*"]}),
+            ("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}),
+            (
+                "Emulation.setDeviceMetricsOverride",
+                {"width": self.width, "height": self.height, "deviceScaleFactor": 1, "mobile": False},
+            ),
+            ("Emulation.setDefaultBackgroundColorOverride", {}),
+            *(
+                ("Page.addScriptToEvaluateOnNewDocument", {"source": script})
+                for script in init_scripts(variables, sources)
+            ),
         ]
+        futures = [(method, self.connection.post(method, params, session_id=session)) for method, params in setup]
         for method, future in futures:
             self.connection.result(method, future, timeout=COMMAND_TIMEOUT)
 

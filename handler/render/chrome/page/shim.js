@@ -357,6 +357,7 @@
     entries: () => animeEntries(),
   };
   window.hyperframesAnime = hyperframesAnime;
+  animeRegistry(); // window.__hfAnime exists before the composition's scripts, as HyperFrames' runtime has it
   const primedAnime = new WeakSet();
   const durationMs = (instance) => {
     const value = Number(instance.duration);
