@@ -9,6 +9,7 @@ import pytest
 from handler.edge.events import RenderConfig
 from handler.errors import InvalidComposition
 from handler.render.runtime import Runtime
+from handler.render.settings import FrameRate
 from tooling import media
 
 from .test_engine import render
@@ -60,7 +61,12 @@ def renders(
         ("4-uneven", RenderConfig(frames_per_chunk=17, **LOSSLESS)),  # type: ignore[arg-type]
     ):
         planned, output = render(runtime, gsap_composition, tmp_path_factory.mktemp(f"gsap-{name}"), config)
-        assert (planned.width, planned.height, planned.fps, planned.total_frames) == (WIDTH, HEIGHT, 30, FRAMES)
+        assert (planned.width, planned.height, planned.fps, planned.total_frames) == (
+            WIDTH,
+            HEIGHT,
+            FrameRate(30),
+            FRAMES,
+        )
         assert len(planned.chunks) == (1 if name == "1" else 4)
         frames[name] = list(media.decode_frames(runtime.ffmpeg, output, width=WIDTH, height=HEIGHT))
     return frames

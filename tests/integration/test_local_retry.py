@@ -65,8 +65,8 @@ def _frame_bytes(runtime: Runtime, scratch: Path) -> int:
     with Browser.launch(runtime, scratch) as browser:
         page = browser.open_page(spec.width, spec.height, allowed_root=BARCODE)
         page.navigate(BARCODE / "index.html")
-        page.warm_up(0, spec.fps)
-        return len(page.capture(0, spec.fps, fmt="jpeg", quality=DEFAULT_JPEG_QUALITY))
+        page.warm_up(0, float(spec.fps))
+        return len(page.capture(0, float(spec.fps), fmt="jpeg", quality=DEFAULT_JPEG_QUALITY))
 
 
 class ChromeKiller(threading.Thread):

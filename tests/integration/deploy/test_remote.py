@@ -26,6 +26,7 @@ from deploy.progress import Progress
 from deploy.remote import download, follow, submit
 from deploy.stack import deploy
 from handler.render.planfile import PlanDoc, canonical_json
+from handler.render.settings import FrameRate
 from tests.integration.deploy.conftest import RUNTIME_VERSION_ARN
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -55,7 +56,7 @@ def _plan_archive(chunks: int) -> bytes:
     doc = PlanDoc(
         width=64,
         height=64,
-        fps=30,
+        fps=FrameRate(30),
         total_frames=30 * chunks,
         chunks=tuple((30 * i, 30 * (i + 1)) for i in range(chunks)),
         encoder={},
