@@ -94,18 +94,6 @@ class MissingAsset(RenderzipError):
         super().__init__(f"the composition asked for {len(self.paths)} file(s) its directory does not hold: {shown}")
 
 
-class UnsupportedElement(RenderzipError):
-    """The composition uses an element this renderer cannot draw yet: refused rather than drawn blank or frozen."""
-
-    def __init__(self, elements: list[str]) -> None:
-        self.elements = list(elements)
-        super().__init__(
-            f"the composition uses {len(self.elements)} element(s) this renderer cannot draw yet: "
-            + ", ".join(self.elements[:5])
-            + (f" and {len(self.elements) - 5} more" if len(self.elements) > 5 else "")
-        )
-
-
 class PlanHashMismatch(RenderzipError):
     """The plan's files do not hash to the PlanHash the event carries."""
 

@@ -25,15 +25,15 @@ from handler.errors import (
     InvalidPlan,
     MissingAsset,
     NetworkBlocked,
-    UnsupportedElement,
 )
-from handler.render import capture
+from handler.render import capture, clips
 from handler.render.chrome.browser import Browser
 from handler.render.chrome.page import Page
 from handler.render.chunking import chunk_table
 from handler.render.composition import (
     ENTRY,
     MAX_DURATION_S,
+    AudioClip,
     CompositionSpec,
     read_composition,
     sub_composition_sources,
@@ -152,10 +152,10 @@ def _duration(spec: CompositionSpec, info: dict[str, object]) -> float:
     return timeline
 
 
-def _mix(runtime: Runtime, spec: CompositionSpec, seconds: float, plan_dir: Path) -> bool:
-    if not spec.audio:
+def _mix(runtime: Runtime, sounds: list[AudioClip], seconds: float, plan_dir: Path) -> bool:
+    if not sounds:
         return False
-    audio.mix_audio(runtime.ffmpeg, list(spec.audio), seconds, plan_dir / AUDIO_FILE)
+    audio.mix_audio(runtime.ffmpeg, sounds, seconds, plan_dir / AUDIO_FILE)
     return True
 
 
@@ -175,14 +175,14 @@ def plan(project_dir: Path, plan_dir: Path, request: PlanRequest, *, runtime: Ru
         page = _open_composition(browser, plan_dir, spec.width, spec.height, request.variables)
         info = page.composition_info()
         page.close()
-    unsupported = info.get("unsupported")
-    if isinstance(unsupported, list) and unsupported:
-        raise UnsupportedElement([str(element) for element in unsupported])
+    videos = clips.from_page(info, project)
+    timings = clips.check_and_time(runtime.ffmpeg, project, videos, scratch)
     seconds = _duration(spec, info)
     fps = request.fps or spec.fps
     frames = total_frames(seconds, fps)
     table = chunk_table(frames, chunks=request.chunks, frames_per_chunk=request.frames_per_chunk)
-    has_audio = _mix(runtime, spec, fps.seconds(frames), plan_dir)
+    sounds = [*spec.audio, *clips.sound_of(videos, timings, project)]
+    has_audio = _mix(runtime, sounds, fps.seconds(frames), plan_dir)
     doc = PlanDoc(
         width=spec.width,
         height=spec.height,
@@ -193,6 +193,7 @@ def plan(project_dir: Path, plan_dir: Path, request: PlanRequest, *, runtime: Ru
         runtime=runtime.identity.as_dict(),
         has_audio=has_audio,
         variables=request.variables,
+        videos=tuple(videos),
     )
     write_plan_doc(plan_dir, doc)
     plan_hash = compute_plan_hash(plan_dir, doc.encoder, doc.runtime)
@@ -238,11 +239,18 @@ def render_chunk(
     )
     blocked: list[str] = []
     absent: list[str] = []
+    # Before Chrome starts: the span of each <video> this chunk shows, decoded under the scratch directory.
+    decoded = Path(tempfile.mkdtemp(prefix="video-", dir=scratch))
+    frames_at = clips.decode_for_chunk(
+        runtime.ffmpeg, plan_dir / PROJECT_DIR, doc.videos, range(start, end), fps=doc.fps, out_dir=decoded
+    )
 
     @contextlib.contextmanager
     def open_page() -> Iterator[Page]:
         with Browser.launch(runtime, scratch) as browser:
-            yield _open_composition(browser, plan_dir, doc.width, doc.height, doc.variables)
+            page = _open_composition(browser, plan_dir, doc.width, doc.height, doc.variables)
+            page.allow_root(decoded)
+            yield page
 
     def collect_blocked(page: Page) -> None:
         blocked.extend(url for url in page.blocked_urls() if url not in blocked)
@@ -264,9 +272,13 @@ def render_chunk(
         for image in capture.capture_in_order(
             blocks,
             open_page,
-            lambda page, frame: page.warm_up(frame, float(doc.fps)),
+            lambda page, frame: page.warm_up(frame, float(doc.fps), frames_at(frame)),
             lambda page, frame: page.capture(
-                frame, float(doc.fps), fmt=settings.capture_format, quality=settings.jpeg_quality
+                frame,
+                float(doc.fps),
+                fmt=settings.capture_format,
+                quality=settings.jpeg_quality,
+                video_frames=frames_at(frame),
             ),
             on_page=collect_blocked,
         ):

@@ -16,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from handler.errors import InvalidPlan, PlanHashMismatch
+from handler.render.ffmpeg.video import VideoClip
 from handler.render.settings import FrameRate, canonical_variables
 
 PLAN_FILE = "plan.json"
@@ -50,6 +51,7 @@ class PlanDoc:
     has_audio: bool
     entry: str = f"{PROJECT_DIR}/index.html"
     variables: str = "{}"  # canonical JSON of Config.Variables; written only when not empty
+    videos: tuple[VideoClip, ...] = ()  # the <video> clips, in document order; written only when there are some
 
     @property
     def duration_ms(self) -> int:
@@ -69,6 +71,7 @@ class PlanDoc:
             "audio": AUDIO_FILE if self.has_audio else None,
             # Left out when empty, so a plan without variables keeps the bytes (and hash) it always had.
             **({"variables": json.loads(self.variables)} if self.variables != "{}" else {}),
+            **({"videos": [asdict(clip) for clip in self.videos]} if self.videos else {}),
         }
 
     @classmethod
@@ -88,6 +91,7 @@ class PlanDoc:
                 has_audio=data["audio"] is not None,
                 entry=str(data["entry"]),
                 variables=canonical_variables(data.get("variables", {})),
+                videos=tuple(VideoClip(**dict(clip)) for clip in data.get("videos", [])),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise InvalidPlan(f"{PLAN_FILE} is malformed: {error!r}") from error

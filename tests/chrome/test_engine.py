@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from handler.edge.events import RenderConfig
-from handler.errors import MissingAsset, NetworkBlocked, UnsupportedElement
+from handler.errors import MissingAsset, NetworkBlocked
 from handler.render import engine
 from handler.render.planfile import compute_plan_hash, read_plan_doc
 from handler.render.runtime import Runtime
@@ -170,25 +170,6 @@ def test_config_variables_reach_the_page_before_its_scripts_and_enter_the_plan_h
     assert max(_first_pixel(runtime, tmp_path / "none" / "out.mp4")) < 30
     assert len({red.plan_hash, blue.plan_hash, none.plan_hash}) == 3
     assert "variables" not in read_plan_doc(tmp_path / "none" / "plan").to_json()
-
-
-def test_video_is_refused_by_name_not_drawn_frozen(runtime: Runtime, tmp_path: Path) -> None:
-    project = tmp_path / "unsupported"
-    (project / "compositions").mkdir(parents=True)
-    (project / "clip.mp4").write_bytes(b"")
-    (project / "compositions" / "child.html").write_text("<template><p>child</p></template>", encoding="utf-8")
-    (project / "index.html").write_text(
-        '<!doctype html><div data-composition-id="main" data-width="64" data-height="64" data-duration="1">'
-        '<video src="clip.mp4" data-start="0.5" data-duration="3" muted></video>'
-        '<div data-composition-id="child" data-composition-src="compositions/child.html" data-start="0"></div>'
-        "</div>",
-        encoding="utf-8",
-    )
-    with pytest.raises(UnsupportedElement) as raised:
-        engine.plan(project, tmp_path / "plan", RenderConfig().plan_request(), runtime=runtime, scratch=tmp_path)
-    # The sub-composition beside it mounts; only the video is what this renderer cannot draw yet.
-    assert raised.value.elements == ['<video src="clip.mp4">']
-    assert raised.value.code == "UnsupportedElement" and not raised.value.retryable
 
 
 def test_plan_names_urls_outside_the_composition(runtime: Runtime, tmp_path: Path) -> None:

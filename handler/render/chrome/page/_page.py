@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,7 @@ class Page:
         self.session_id = session_id
         self.width, self.height = size
         self.allowed_root = allowed_root.resolve()
+        self._extra_roots: list[Path] = []
         self._blocked = BlockedLog()
         self._missing = BlockedLog()
         self._errors: list[str] = []
@@ -149,7 +150,8 @@ class Page:
         request_id = params["requestId"]
         url = str(params.get("request", {}).get("url", ""))
         with contextlib.suppress(RenderzipError):
-            absent = missing(url, self.allowed_root) if allowed(url, self.allowed_root) else None
+            extra = any(allowed(url, root) for root in self._extra_roots)
+            absent = missing(url, self.allowed_root) if not extra and allowed(url, self.allowed_root) else None
             if absent is not None:
                 # Chrome would draw a broken image or skip a font without a word: the plan names the file instead.
                 self._missing.add(absent)
@@ -158,7 +160,7 @@ class Page:
                     {"requestId": request_id, "errorReason": "Failed"},
                     session_id=self.session_id,
                 )
-            elif allowed(url, self.allowed_root):
+            elif extra or allowed(url, self.allowed_root):
                 self.connection.post("Fetch.continueRequest", {"requestId": request_id}, session_id=self.session_id)
             else:
                 self._blocked.add(url)
@@ -227,19 +229,28 @@ class Page:
 
     # --- frames ---------------------------------------------------------------------
 
-    def seek(self, frame_index: int, fps: float) -> None:
-        """Put the page at frame ``frame_index`` (time ``frame_index / fps``), ready to draw."""
-        self.evaluate(f"window.__renderzip.seek({int(frame_index)}, {float(fps)!r})")
+    def seek(self, frame_index: int, fps: float, video_frames: Sequence[Path | None] = ()) -> None:
+        """Put the page at frame ``frame_index`` (time ``frame_index / fps``), ready to draw.
+
+        ``video_frames`` holds, for each ``<video>`` in document order, the decoded image it shows
+        at this frame (None: none, outside its window); the files must be under an allowed root.
+        """
+        urls = json.dumps([None if path is None else path.resolve().as_uri() for path in video_frames])
+        self.evaluate(f"window.__renderzip.seek({int(frame_index)}, {float(fps)!r}, {urls})")
         self._raise_page_errors()
+
+    def allow_root(self, root: Path) -> None:
+        """Let the page read files under ``root`` too (a chunk's decoded video frames)."""
+        self._extra_roots.append(root.resolve())
 
     def _ticks(self, wanted: float) -> float:
         ticks = wanted if wanted > self._last_ticks else self._last_ticks + 0.001
         self._last_ticks = ticks
         return ticks
 
-    def warm_up(self, frame_index: int, fps: float) -> None:
+    def warm_up(self, frame_index: int, fps: float, video_frames: Sequence[Path | None] = ()) -> None:
         """Seek to the chunk's first frame and draw it a fixed number of times, uncaptured."""
-        self.seek(frame_index, fps)
+        self.seek(frame_index, fps, video_frames)
         base = frame_ticks(frame_index, fps)
         for step in range(WARM_UP_TICKS, 0, -1):
             self.send(
@@ -254,9 +265,10 @@ class Page:
         *,
         fmt: ImageFormat = DEFAULT_CAPTURE_FORMAT,
         quality: int = DEFAULT_JPEG_QUALITY,
+        video_frames: Sequence[Path | None] = (),
     ) -> bytes:
         """Seek, draw one frame and return its encoded image."""
-        self.seek(frame_index, fps)
+        self.seek(frame_index, fps, video_frames)
         screenshot: dict[str, Any] = {"format": fmt, "optimizeForSpeed": OPTIMIZE_FOR_SPEED}
         if fmt == "jpeg":
             screenshot["quality"] = quality

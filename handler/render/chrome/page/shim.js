@@ -531,6 +531,50 @@
     seekProcedural(frameIndex, errors);
   };
 
+  // --- <video>: frames decoded by the renderer, drawn in the element's own box ---------
+  // The element stays (animations, windows and styles still apply to it) but never plays: its
+  // source is dropped, and each frame's decoded image is its background, fitted as object-fit says.
+  let managed = null;
+  const clips = () => managed || Array.from(document.querySelectorAll("video"));
+  const FITS = { fill: "100% 100%", contain: "contain", cover: "cover", none: "auto", "scale-down": "contain" };
+  const takeOver = () => {
+    if (managed) return managed;
+    managed = Array.from(document.querySelectorAll("video"));
+    for (const video of managed) {
+      const style = getComputedStyle(video);
+      video.pause();
+      for (const source of Array.from(video.querySelectorAll("source"))) source.remove();
+      video.removeAttribute("src");
+      video.removeAttribute("poster");
+      video.load();
+      video.style.backgroundRepeat = "no-repeat";
+      video.style.backgroundSize = FITS[style.objectFit] || "contain";
+      video.style.backgroundPosition = style.objectPosition || "50% 50%";
+    }
+    return managed;
+  };
+  const decodedFrames = new Map();
+  const showVideoFrames = async (urls) => {
+    const videos = takeOver();
+    if (!Array.isArray(urls) || urls.length === 0) return;
+    if (urls.length !== videos.length) {
+      throw new Error(`${videos.length} <video> elements, ${urls.length} decoded frames: a video was added after the page loaded`);
+    }
+    const waits = [];
+    urls.forEach((url, index) => {
+      if (!url || decodedFrames.has(url)) return;
+      const image = new Image();
+      image.src = url;
+      decodedFrames.set(url, image.decode());
+      waits.push(decodedFrames.get(url));
+    });
+    await Promise.all(waits);
+    urls.forEach((url, index) => {
+      videos[index].style.backgroundImage = url ? `url("${url}")` : "none";
+    });
+    if (decodedFrames.size > 256) decodedFrames.clear(); // a chunk moves forward: old frames are done
+  };
+
   const savedVisibility = new WeakMap();
   const applyWindows = (seconds) => {
     for (const element of document.querySelectorAll("[data-start]")) {
@@ -569,7 +613,7 @@
     if (errors.length > 1) throw new AggregateError(errors, `${errors.length} errors while seeking: ${errors[0]}`);
   };
 
-  const seek = async (frameIndex, fps) => {
+  const seek = async (frameIndex, fps, videoFrames) => {
     const t = (frameIndex * 1000) / fps;
     const seconds = frameIndex / fps;
     stamp(nowMs); // animations made since the last seek started when it ran
@@ -591,6 +635,7 @@
     seekAnimations(t);
     seekSvgClocks(seconds);
     applyWindows(seconds);
+    await showVideoFrames(videoFrames);
     await settleResources();
     return t;
   };
@@ -615,14 +660,18 @@
       const value = typeof measure === "function" ? Number(measure.call(timeline)) : NaN;
       if (Number.isFinite(value) && value > 0) timelineDuration = value;
     }
-    // What this renderer cannot draw yet: named, so the plan refuses it instead of a frozen or blank layer.
-    const unsupported = [];
-    for (const video of document.querySelectorAll("video")) {
-      unsupported.push(`<video src="${video.getAttribute("src") || (video.querySelector("source") || { src: "" }).src || ""}">`);
-    }
+    // The <video> elements, in document order: the plan decodes their frames, the page never plays them.
+    const videos = clips().map((video) => ({
+      src: video.getAttribute("src") || (video.querySelector("source[src]") || { getAttribute: () => "" }).getAttribute("src"),
+      start: video.getAttribute("data-start"),
+      duration: video.getAttribute("data-duration"),
+      media_start: video.getAttribute("data-media-start"),
+      volume: video.getAttribute("data-volume"),
+      muted: video.muted || video.hasAttribute("muted"),
+    }));
     return {
       found: true,
-      unsupported,
+      videos,
       timeline_duration: timelineDuration,
       tag: root.tagName.toLowerCase(),
       composition_id: compositionId,
