@@ -267,6 +267,48 @@ def parallelism(work: Path) -> dict[str, Any]:
     return figures
 
 
+def video(runtime: Runtime, work: Path) -> dict[str, Any]:
+    """A 1920x1080 composition that is one full-frame 1080p clip: frames/s of one chunk, decoding included."""
+    project = work / "video"
+    project.mkdir()
+    source = [
+        str(runtime.ffmpeg),
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size=1920x1080:rate=30:duration={FRAMES / 30}",
+    ]
+    subprocess.run(
+        [*source, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(project / "clip.mp4")],
+        check=True,
+    )
+    (project / "index.html").write_text(
+        '<!doctype html><html><body style="margin:0"><div data-width="1920" data-height="1080"'
+        f' data-duration="{FRAMES / 30}"><video src="clip.mp4" muted style="position:absolute;inset:0;'
+        'width:1920px;height:1080px"></video></div></body></html>',
+        encoding="utf-8",
+    )
+    scratch = work / "video-scratch"
+    scratch.mkdir()
+    request = PlanRequest(chunks=1)
+    planned = engine.plan(project, work / "video-plan", request, runtime=runtime, scratch=scratch)
+    started = time.monotonic()
+    chunk = engine.render_chunk(
+        work / "video-plan", planned.plan_hash, 0, work / "video.mp4", runtime=runtime, scratch=scratch
+    )
+    wall = time.monotonic() - started
+    return {
+        "size": "1920x1080",
+        "frames": FRAMES,
+        "pages": chunk.pages,
+        "fps": round(FRAMES / wall, 1),
+        "wall_s": round(wall, 2),
+    }
+
+
 def cold_start(work: Path) -> dict[str, Any]:
     started = time.monotonic()
     prepare(root=work / "cold-runtime")
@@ -307,7 +349,7 @@ def rebuild(work: Path) -> dict[str, Any]:
     }
 
 
-PARTS = ("throughput", "parallelism", "cold-start", "build")
+PARTS = ("throughput", "parallelism", "video", "cold-start", "build")
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -335,6 +377,12 @@ def print_report(report: dict[str, Any]) -> None:
             f" ({pages['cores_busy']} cores busy), {workers['workers']} workers x 1 page {workers['wall_s']}s"
             f" ({workers['cores_busy']} cores busy), ratio {par['wall_ratio_pages_vs_workers']}"
         )
+    if "video" in report:
+        clip = report["video"]
+        print(
+            f"video: {clip['size']} with a full-frame 1080p clip, {clip['frames']} frames"
+            f" on {clip['pages']} pages: {clip['fps']} fps"
+        )
     if "cold_start" in report:
         print(f"cold start: {report['cold_start']}")
     if "build" in report:
@@ -354,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
             report["throughput"] = [throughput(runtime, work, 1280, 720), throughput(runtime, work, 1920, 1080)]
         if "parallelism" in parts:
             report["parallelism"] = parallelism(work)
+        if "video" in parts:
+            report["video"] = video(runtime, work)
         if "cold-start" in parts:
             report["cold_start"] = cold_start(work)
         if "build" in parts:

@@ -37,6 +37,8 @@ EXPECTED_FIXTURES = {
     "images",
     "js-timeline",
     "particles",
+    "registries",
+    "sub-compositions",
     "web-animations",
     "web-font",
 }
