@@ -29,6 +29,7 @@ from handler.edge.plancheck import verify_plan_archive
 from handler.edge.transport import download, upload
 from handler.edge.workspace import workspace
 from handler.render import engine
+from handler.render.framesfile import SUFFIX
 from handler.render.runtime import Runtime, on_lambda, prepare
 
 LOGGER = Logger()
@@ -127,6 +128,8 @@ def _assemble(event: AssembleEvent, work: Path, invocation: Invocation) -> dict[
     out = work / "output.mp4"
     result = engine.assemble(plan_dir, event.plan_hash, chunks, out, runtime=runtime, scratch=_scratch(work))
     upload(out, event.output_uri)
+    frames_uri = str(event.output_uri) + SUFFIX
+    upload(result.frames_path, frames_uri)
     invocation.add(output_bytes=result.bytes, chunks=len(chunks))
     return AssembleOutput(
         output_uri=event.output_uri,
@@ -134,4 +137,5 @@ def _assemble(event: AssembleEvent, work: Path, invocation: Invocation) -> dict[
         bytes=result.bytes,
         frames=result.frames,
         duration_ms=result.duration_ms,
+        frames_uri=frames_uri,
     ).to_json()

@@ -15,13 +15,18 @@ from bundler.errors import BundlerError
 from bundler.progress import ConsoleReporter
 from deploy.errors import DeployError
 from handler.errors import RenderzipError
-from tooling.cli_errors import EXIT_OK, CommandLineError, run_command
+from tooling.cli_errors import EXIT_FAILED, EXIT_OK, CommandLineError, run_command
 from tooling.requests import plan_config
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m runner", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    compare = commands.add_parser(
+        "diff", help="the first frame where two renders differ, and its PSNR (videos or .frames.json manifests)"
+    )
+    compare.add_argument("a", type=Path)
+    compare.add_argument("b", type=Path)
     render = commands.add_parser("render", help="render a composition directory to an MP4")
     render.add_argument("project", type=Path, help="composition directory (with index.html)")
     render.add_argument("-o", "--output", type=Path, required=True, help="MP4 to write")
@@ -137,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, log_files: list[Path]) -> int:
     """The command; ``log_files`` gets the handler's log file once there is one, for the error path."""
+    if args.command == "diff":
+        from runner.diff import diff  # noqa: PLC0415 - numpy only for this command
+
+        return EXIT_OK if diff(args.a, args.b, sys.stdout) else EXIT_FAILED
     if args.remote is not None:
         return _remote(args)
     if args.region is not None:

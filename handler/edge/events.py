@@ -201,10 +201,13 @@ class AssembleOutput:
     bytes: int
     frames: int
     duration_ms: int
+    frames_uri: str = ""
+    """The frame-hash manifest: ``OutputUri`` + ``.frames.json``."""
 
     def to_json(self) -> Json:
         return {
             "OutputUri": str(self.output_uri),
+            "FramesUri": self.frames_uri,
             "Sha256": self.sha256,
             "Bytes": self.bytes,
             "Frames": self.frames,

@@ -21,12 +21,13 @@ from pathlib import Path
 from handler.digest import file_sha256
 from handler.errors import (
     ChunkOutOfRange,
+    FrameCountMismatch,
     InvalidComposition,
     InvalidPlan,
     MissingAsset,
     NetworkBlocked,
 )
-from handler.render import capture, clips
+from handler.render import capture, clips, framesfile
 from handler.render.chrome.browser import Browser
 from handler.render.chrome.page import Page
 from handler.render.chunking import chunk_table
@@ -79,6 +80,7 @@ class ChunkResult:
 @dataclass(frozen=True)
 class AssembleResult:
     path: Path
+    frames_path: Path  # the frame-hash manifest beside it
     sha256: str
     bytes: int
     frames: int
@@ -320,9 +322,25 @@ def assemble(
         shutil.move(partial, out_path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    sha256 = file_sha256(out_path)
+    frames = framesfile.frame_hashes(runtime.ffmpeg, out_path)
+    if len(frames) != doc.total_frames:
+        raise FrameCountMismatch(f"the assembled {out_path.name}", doc.total_frames, len(frames))
+    manifest = framesfile.FramesManifest(
+        frames=frames,
+        width=doc.width,
+        height=doc.height,
+        fps=doc.fps.to_json(),
+        video_sha256=sha256,
+        encoder=doc.encoder,
+        runtime=doc.runtime,
+    )
+    frames_path = framesfile.manifest_path(out_path)
+    frames_path.write_bytes(manifest.to_bytes())
     return AssembleResult(
         path=out_path,
-        sha256=file_sha256(out_path),
+        frames_path=frames_path,
+        sha256=sha256,
         bytes=out_path.stat().st_size,
         frames=doc.total_frames,
         duration_ms=doc.duration_ms,

@@ -236,7 +236,7 @@ def test_other_results_and_the_largest_assemble_event_fit_step_functions() -> No
         "DurationMs",
         "Pages",
     ]
-    assert list(assembled.to_json()) == ["OutputUri", "Sha256", "Bytes", "Frames", "DurationMs"]
+    assert list(assembled.to_json()) == ["OutputUri", "FramesUri", "Sha256", "Bytes", "Frames", "DurationMs"]
 
 
 def test_pages_pass_from_config_through_the_plan_to_each_chunk_event() -> None:
