@@ -66,7 +66,8 @@ def render(session: nox.Session) -> None:
     """Render a composition on this machine (`-- DIR -o OUT.mp4 [--chunks N] [--workers N]`)."""
     if not session.posargs:
         session.error(
-            "Usage: nox -s render -- DIR -o OUT.mp4 [--chunks N] [--workers N] [--pages K] [--format jpeg|png]"
+            "Usage: nox -s render -- DIR -o OUT.mp4 [--chunks N] [--workers N] [--pages K]"
+            " [--capture jpeg|png] [--codec h264|h265]"
         )
     _install_dev(session)
     _ensure_zip(session)

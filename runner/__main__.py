@@ -41,7 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--pages", type=int, help="browsers capturing each chunk at once (default: one per usable core)"
     )
-    render.add_argument("--format", choices=["jpeg", "png"], help="capture format")
+    render.add_argument(
+        "--capture", choices=["jpeg", "png"], help="Config.Capture: the image each frame is captured as"
+    )
+    render.add_argument("--format", choices=["mp4"], help="Config.Format: the output container (mp4)")
+    render.add_argument("--codec", choices=["h264", "h265"], help="Config.Codec: the video codec (h264)")
     render.add_argument("--crf", type=int, help="x264 constant rate factor")
     render.add_argument(
         "--fps", help="Config.Fps: frames per second over data-fps, whole or a fraction (25, 29.97, 30000/1001)"
@@ -68,7 +72,9 @@ def _encoder_config(args: argparse.Namespace) -> dict[str, Any]:
     config = {
         key: value
         for key, value in (
+            ("Capture", args.capture),
             ("Format", args.format),
+            ("Codec", args.codec),
             ("Crf", args.crf),
             ("Preset", args.preset),
             ("Pages", args.pages),

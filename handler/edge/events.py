@@ -58,7 +58,12 @@ class RenderConfig:
 
     chunks: int | None = None
     frames_per_chunk: int | None = None
-    format: CaptureFormat = settings.DEFAULT_CAPTURE_FORMAT
+    capture: CaptureFormat = settings.DEFAULT_CAPTURE_FORMAT
+    """``Config.Capture``: the image each frame is captured as (``jpeg`` or ``png``)."""
+    format: str = settings.DEFAULT_OUTPUT_FORMAT
+    """``Config.Format``: the output container."""
+    codec: str = settings.DEFAULT_CODEC
+    """``Config.Codec``: the video codec inside it (``h264`` or ``h265``)."""
     jpeg_quality: int = settings.DEFAULT_JPEG_QUALITY
     crf: int = settings.DEFAULT_CRF
     preset: str = settings.DEFAULT_PRESET
@@ -73,8 +78,10 @@ class RenderConfig:
         out: Json = {
             "Chunks": self.chunks,
             "FramesPerChunk": self.frames_per_chunk,
+            "Capture": self.capture,
             "Format": self.format,
-            "JpegQuality": self.jpeg_quality if self.format == "jpeg" else None,
+            "Codec": self.codec,
+            "JpegQuality": self.jpeg_quality if self.capture == "jpeg" else None,
             "Crf": self.crf,
             "Preset": self.preset,
             "Pages": self.pages or None,
@@ -86,7 +93,11 @@ class RenderConfig:
     def plan_request(self) -> PlanRequest:
         """The engine's side of this config: encoder settings and the chunk cut, without the wire names."""
         encoder = EncoderSettings(
-            capture_format=self.format, jpeg_quality=self.jpeg_quality, crf=self.crf, preset=self.preset
+            codec=settings.CODECS_BY_NAME[self.codec],
+            capture_format=self.capture,
+            jpeg_quality=self.jpeg_quality,
+            crf=self.crf,
+            preset=self.preset,
         )
         return PlanRequest(
             encoder=encoder,
@@ -356,7 +367,19 @@ def _choice(value: object, field: str, choices: tuple[str, ...]) -> str:
 
 def _config(raw: object) -> RenderConfig:
     body = _as_object(raw, "Config")
-    known = ("Chunks", "FramesPerChunk", "Format", "JpegQuality", "Crf", "Preset", "Pages", "Fps", "Variables")
+    known = (
+        "Chunks",
+        "FramesPerChunk",
+        "Capture",
+        "Format",
+        "Codec",
+        "JpegQuality",
+        "Crf",
+        "Preset",
+        "Pages",
+        "Fps",
+        "Variables",
+    )
     extra = sorted(str(key) for key in body if key not in known)
     if extra:
         also = f"; also {', '.join(extra[1:])}" if len(extra) > 1 else ""
@@ -364,13 +387,22 @@ def _config(raw: object) -> RenderConfig:
     if "Chunks" in body and "FramesPerChunk" in body:
         raise InvalidEvent("Config.FramesPerChunk", "give Chunks or FramesPerChunk, not both")
     defaults = RenderConfig()
-    fmt = _choice(body.get("Format", defaults.format), "Config.Format", settings.CAPTURE_FORMATS)
+    if body.get("Format") in settings.CAPTURE_FORMATS:
+        # The field was renamed when Format came to mean the output: say so rather than "not mp4".
+        raise InvalidEvent(
+            "Config.Format",
+            f"{body['Format']} is a capture image, not an output format: the capture image is Config.Capture "
+            f"now, and Config.Format is the output ({', '.join(settings.OUTPUT_FORMATS)})",
+        )
+    fmt = _choice(body.get("Capture", defaults.capture), "Config.Capture", settings.CAPTURE_FORMATS)
     if "JpegQuality" in body and fmt != "jpeg":
-        raise InvalidEvent("Config.JpegQuality", "applies only to Format jpeg")
+        raise InvalidEvent("Config.JpegQuality", "applies only to Capture jpeg")
     return RenderConfig(
         chunks=_int(body["Chunks"], "Config.Chunks", 1, MAX_CHUNKS) if "Chunks" in body else None,
         frames_per_chunk=_int(body["FramesPerChunk"], "Config.FramesPerChunk", 1) if "FramesPerChunk" in body else None,
-        format="png" if fmt == "png" else "jpeg",
+        capture="png" if fmt == "png" else "jpeg",
+        format=_choice(body.get("Format", defaults.format), "Config.Format", settings.OUTPUT_FORMATS),
+        codec=_choice(body.get("Codec", defaults.codec), "Config.Codec", tuple(settings.CODECS_BY_NAME)),
         jpeg_quality=_int(
             body.get("JpegQuality", defaults.jpeg_quality), "Config.JpegQuality", *settings.JPEG_QUALITY_RANGE
         ),

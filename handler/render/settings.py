@@ -18,6 +18,12 @@ CaptureFormat = Literal["jpeg", "png"]
 CAPTURE_FORMATS: tuple[CaptureFormat, ...] = ("jpeg", "png")
 DEFAULT_CAPTURE_FORMAT: CaptureFormat = "jpeg"
 
+# The output: a container and, inside it, a codec. Config.Format names the container, Config.Codec the codec.
+OUTPUT_FORMATS = ("mp4",)
+DEFAULT_OUTPUT_FORMAT = "mp4"
+CODECS_BY_NAME = {"h264": "libx264", "h265": "libx265"}  # Config.Codec -> the ffmpeg encoder
+DEFAULT_CODEC = "h264"
+
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 DEFAULT_PRESET = "veryfast"
 
@@ -111,7 +117,7 @@ class FrameRate:
         return max(1, math.ceil(seconds * self.num / self.den - 1e-6))
 
 
-CODECS = ("libx264",)
+CODECS = tuple(CODECS_BY_NAME.values())
 PIX_FMTS = ("yuv420p",)
 COLORS = ("bt709",)
 ENCODER_THREADS_RANGE = (1, 16)

@@ -53,7 +53,7 @@ def test_every_frame_lands_once_in_order(runtime: Runtime, tmp_path: Path, name:
 
 def test_one_chunk_or_four_capture_identical_frames(runtime: Runtime, tmp_path: Path) -> None:
     # crf 0 is lossless: equal decoded frames mean equal captured frames.
-    lossless = {"format": "png", "crf": 0}
+    lossless = {"capture": "png", "crf": 0}
     _, one = render(runtime, composition("mixed"), tmp_path / "one", RenderConfig(chunks=1, **lossless))  # type: ignore[arg-type]
     _, four = render(runtime, composition("mixed"), tmp_path / "four", RenderConfig(chunks=4, **lossless))  # type: ignore[arg-type]
     info = media.inspect(runtime.ffmpeg, one)
@@ -151,7 +151,7 @@ def _first_pixel(runtime: Runtime, output: Path) -> tuple[int, int, int]:
 def test_config_variables_reach_the_page_before_its_scripts_and_enter_the_plan_hash(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    lossless = {"format": "png", "crf": 0}
+    lossless = {"capture": "png", "crf": 0}
     red, _ = render(
         runtime,
         composition("variables"),

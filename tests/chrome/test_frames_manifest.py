@@ -19,7 +19,7 @@ from .conftest import composition
 pytestmark = pytest.mark.chrome
 
 ROOT = Path(__file__).resolve().parents[2]
-LOSSLESS = {"Format": "png", "Crf": 0}
+LOSSLESS = {"Capture": "png", "Crf": 0}
 
 
 def _diff(a: Path, b: Path) -> subprocess.CompletedProcess[str]:

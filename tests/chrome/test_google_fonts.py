@@ -30,7 +30,7 @@ def _composition(tmp_path: Path, name: str, head: str, family: str) -> Path:
 
 
 def _first_frame(runtime: Runtime, project: Path, tmp_path: Path) -> bytes:
-    result = local.render(project, tmp_path / f"{project.name}.mp4", chunks=1, config={"Format": "png", "Crf": 0})
+    result = local.render(project, tmp_path / f"{project.name}.mp4", chunks=1, config={"Capture": "png", "Crf": 0})
     return next(iter(media.decode_frames(runtime.ffmpeg, result.output, width=320, height=64)))
 
 

@@ -20,7 +20,7 @@ WIDTH, HEIGHT, FRAMES = 320, 96, 60
 BOX_ROW = 56  # the GSAP-tweened box: 20 px wide, x = 240 px * t / 2 s, so 4 px a frame
 LATE = (290, 84)  # inside the element with data-start="1" data-duration="0.5": frames 30..44
 # crf 0 is lossless: equal decoded frames mean equal captured frames.
-LOSSLESS = {"format": "png", "crf": 0}
+LOSSLESS = {"capture": "png", "crf": 0}
 
 
 def pixel(frame: bytes, x: int, y: int) -> tuple[int, int, int]:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.chrome
 
 WIDTH, HEIGHT, FRAMES = 320, 96, 60
 ROWS = {"anime": 6, "legacy": 22, "lottie": 38, "render": 54, "three": 70, "procedural": 86}
-LOSSLESS = {"format": "png", "crf": 0}
+LOSSLESS = {"capture": "png", "crf": 0}
 
 
 def left_edge(frame: bytes, row: int) -> int | None:

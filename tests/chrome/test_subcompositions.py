@@ -17,7 +17,7 @@ from .test_engine import render
 pytestmark = pytest.mark.chrome
 
 WIDTH, HEIGHT, FRAMES = 320, 96, 60
-LOSSLESS = {"format": "png", "crf": 0}
+LOSSLESS = {"capture": "png", "crf": 0}
 
 
 def left_edge(frame: bytes, row: int) -> int | None:

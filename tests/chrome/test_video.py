@@ -19,7 +19,7 @@ from .test_engine import render
 pytestmark = pytest.mark.chrome
 
 SOURCE_FPS, SOURCE_FRAMES = 25, 100
-LOSSLESS = {"format": "png", "crf": 0}
+LOSSLESS = {"capture": "png", "crf": 0}
 
 
 def _barcode_clip(runtime: Runtime, out: Path, *, with_sound: bool = False) -> Path:

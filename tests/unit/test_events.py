@@ -63,7 +63,7 @@ def test_plan_event_fields_and_config() -> None:
     assert isinstance(event, PlanEvent)
     assert str(event.project_uri) == "s3://renderzip-test/projects/intro.tar.gz"
     assert str(event.output_prefix) == "s3://renderzip-test/renders"
-    assert event.config == RenderConfig(chunks=8, format="jpeg", jpeg_quality=85, crf=20, preset="fast")
+    assert event.config == RenderConfig(chunks=8, capture="jpeg", jpeg_quality=85, crf=20, preset="fast")
     assert str(event.plan_uri(PLAN_HASH)) == f"s3://renderzip-test/renders/{PLAN_HASH}/plan.tar.gz"
 
 
@@ -71,7 +71,14 @@ def test_plan_without_config_takes_the_defaults() -> None:
     event = parse_event(load(EVENTS / "valid" / "plan_without_config.json"), allowlist=ALLOWLIST)
     assert isinstance(event, PlanEvent)
     assert event.config == RenderConfig()
-    assert event.config.to_json() == {"Format": "jpeg", "JpegQuality": 90, "Crf": 18, "Preset": "veryfast"}
+    assert event.config.to_json() == {
+        "Capture": "jpeg",
+        "Format": "mp4",
+        "Codec": "h264",
+        "JpegQuality": 90,
+        "Crf": 18,
+        "Preset": "veryfast",
+    }
 
 
 def test_render_chunk_writes_beside_the_plan() -> None:
@@ -312,3 +319,20 @@ def test_fps_in_config_is_an_exact_rate_and_a_bad_one_names_the_field() -> None:
     with pytest.raises(InvalidEvent) as raised:
         _plan_config({"Fps": 0})
     assert raised.value.field == "Config.Fps" and "not positive" in raised.value.problem
+
+
+def test_the_old_spelling_of_the_capture_image_says_where_it_went() -> None:
+    with pytest.raises(InvalidEvent) as raised:
+        _plan_config({"Format": "png"})
+    assert raised.value.field == "Config.Format"
+    assert "the capture image is Config.Capture now" in raised.value.problem
+
+
+def test_codec_h265_reaches_the_encoder_settings_and_an_unknown_one_names_the_field() -> None:
+    event = _plan_config({"Codec": "h265", "Capture": "png"})
+    assert isinstance(event, PlanEvent)
+    assert event.config.plan_request().encoder.codec == "libx265"
+    assert event.config.plan_request().encoder.capture_format == "png"
+    with pytest.raises(InvalidEvent) as raised:
+        _plan_config({"Codec": "vp9"})
+    assert raised.value.field == "Config.Codec"

@@ -39,6 +39,24 @@ def x264_params() -> str:
     return "keyint=infinite:scenecut=0:open-gop=0:stitchable=1"
 
 
+def x265_params(threads: int, *, lossless: bool) -> str:
+    """x265's equivalent: one closed GOP per chunk, no scene cuts, headers the same in every chunk.
+
+    Frame threads change the bytes (rate control sees frames in a different order), so there is
+    one; the wavefront pool only parallelises within a frame and does not, so it gets the threads.
+    CRF 0 is lossless in x264 but not in x265, whose own switch is set for it instead.
+    """
+    params = f"keyint=-1:min-keyint=-1:scenecut=0:open-gop=0:frame-threads=1:pools={threads}:log-level=error"
+    return params + (":lossless=1" if lossless else "")
+
+
+def _codec_args(settings: EncoderSettings) -> list[str]:
+    if settings.codec == "libx265":
+        # hvc1: the sample entry QuickTime and browsers play; the parameter sets stay in-band.
+        return ["-x265-params", x265_params(settings.threads, lossless=settings.crf == 0), "-tag:v", "hvc1"]
+    return ["-threads", str(settings.threads), "-x264-params", x264_params()]
+
+
 def output_args(settings: EncoderSettings) -> list[str]:
     """Everything between the input and the output path."""
     scale = f"scale=out_color_matrix={settings.color}:out_range=limited"
@@ -53,10 +71,7 @@ def output_args(settings: EncoderSettings) -> list[str]:
         settings.preset,
         "-crf",
         str(settings.crf),
-        "-threads",
-        str(settings.threads),
-        "-x264-params",
-        x264_params(),
+        *_codec_args(settings),
         "-pix_fmt",
         settings.pix_fmt,
         "-color_primaries",
