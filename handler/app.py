@@ -138,4 +138,5 @@ def _assemble(event: AssembleEvent, work: Path, invocation: Invocation) -> dict[
         frames=result.frames,
         duration_ms=result.duration_ms,
         frames_uri=frames_uri,
+        warnings=result.warnings,
     ).to_json()

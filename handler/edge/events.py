@@ -92,8 +92,9 @@ class RenderConfig:
 
     def plan_request(self) -> PlanRequest:
         """The engine's side of this config: encoder settings and the chunk cut, without the wire names."""
-        encoder = EncoderSettings(
-            codec=settings.CODECS_BY_NAME[self.codec],
+        encoder = EncoderSettings.for_output(
+            self.format,
+            self.codec,
             capture_format=self.capture,
             jpeg_quality=self.jpeg_quality,
             crf=self.crf,
@@ -214,6 +215,8 @@ class AssembleOutput:
     duration_ms: int
     frames_uri: str = ""
     """The frame-hash manifest: ``OutputUri`` + ``.frames.json``."""
+    warnings: tuple[str, ...] = ()
+    """What the output could not carry (sound in a GIF); an empty list is left out."""
 
     def to_json(self) -> Json:
         return {
@@ -223,6 +226,7 @@ class AssembleOutput:
             "Bytes": self.bytes,
             "Frames": self.frames,
             "DurationMs": self.duration_ms,
+            **({"Warnings": list(self.warnings)} if self.warnings else {}),
         }
 
 
@@ -397,11 +401,14 @@ def _config(raw: object) -> RenderConfig:
     fmt = _choice(body.get("Capture", defaults.capture), "Config.Capture", settings.CAPTURE_FORMATS)
     if "JpegQuality" in body and fmt != "jpeg":
         raise InvalidEvent("Config.JpegQuality", "applies only to Capture jpeg")
+    output = _choice(body.get("Format", defaults.format), "Config.Format", settings.OUTPUT_FORMATS)
+    if output in settings.ASSEMBLED_FORMATS and "Codec" in body:
+        raise InvalidEvent("Config.Codec", f"applies only to Format mp4; {output} has no codec to choose")
     return RenderConfig(
         chunks=_int(body["Chunks"], "Config.Chunks", 1, MAX_CHUNKS) if "Chunks" in body else None,
         frames_per_chunk=_int(body["FramesPerChunk"], "Config.FramesPerChunk", 1) if "FramesPerChunk" in body else None,
         capture="png" if fmt == "png" else "jpeg",
-        format=_choice(body.get("Format", defaults.format), "Config.Format", settings.OUTPUT_FORMATS),
+        format=output,
         codec=_choice(body.get("Codec", defaults.codec), "Config.Codec", tuple(settings.CODECS_BY_NAME)),
         jpeg_quality=_int(
             body.get("JpegQuality", defaults.jpeg_quality), "Config.JpegQuality", *settings.JPEG_QUALITY_RANGE

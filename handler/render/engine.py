@@ -50,7 +50,7 @@ from handler.render.planfile import (
     write_plan_doc,
 )
 from handler.render.runtime import Runtime
-from handler.render.settings import EncoderSettings, FrameRate, PlanRequest
+from handler.render.settings import ASSEMBLED_FORMATS, EncoderSettings, FrameRate, PlanRequest
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ class AssembleResult:
     bytes: int
     frames: int
     duration_ms: int
+    warnings: tuple[str, ...] = ()  # what the output format could not carry
 
 
 def _copy_project(project_dir: Path, target: Path) -> None:
@@ -314,16 +315,26 @@ def assemble(
     if len(chunk_paths) != len(doc.chunks):
         raise InvalidPlan(f"the plan has {len(doc.chunks)} chunks, assemble got {len(chunk_paths)}")
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    settings = EncoderSettings.from_dict(dict(doc.encoder))
+    warnings = []
     work = Path(tempfile.mkdtemp(prefix="assemble-", dir=scratch))
     try:
         partial = work / out_path.name
-        track = plan_dir / AUDIO_FILE if doc.has_audio else None
-        mux.concat_chunks(runtime.ffmpeg, chunk_paths, partial, audio=track, scratch=work)
+        if settings.output in ASSEMBLED_FORMATS:
+            frames_source = mux.assemble_whole(
+                runtime.ffmpeg, chunk_paths, partial, output=settings.output, scratch=work
+            )
+            if doc.has_audio:
+                warnings.append(f"the composition has sound, and {settings.output} carries none: it was left out")
+        else:
+            track = plan_dir / AUDIO_FILE if doc.has_audio else None
+            mux.concat_chunks(runtime.ffmpeg, chunk_paths, partial, audio=track, scratch=work)
+            frames_source = partial
+        frames = framesfile.frame_hashes(runtime.ffmpeg, frames_source)
         shutil.move(partial, out_path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     sha256 = file_sha256(out_path)
-    frames = framesfile.frame_hashes(runtime.ffmpeg, out_path)
     if len(frames) != doc.total_frames:
         raise FrameCountMismatch(f"the assembled {out_path.name}", doc.total_frames, len(frames))
     manifest = framesfile.FramesManifest(
@@ -344,4 +355,5 @@ def assemble(
         bytes=out_path.stat().st_size,
         frames=doc.total_frames,
         duration_ms=doc.duration_ms,
+        warnings=tuple(warnings),
     )

@@ -19,7 +19,11 @@ CAPTURE_FORMATS: tuple[CaptureFormat, ...] = ("jpeg", "png")
 DEFAULT_CAPTURE_FORMAT: CaptureFormat = "jpeg"
 
 # The output: a container and, inside it, a codec. Config.Format names the container, Config.Codec the codec.
-OUTPUT_FORMATS = ("mp4",)
+OUTPUT_FORMATS = ("mp4", "gif", "png-sequence")
+# Formats that are not a stream of chunks joined as they are: their chunks are lossless FFV1, and
+# assemble makes the output from all of them at once (one GIF palette; one archive of PNGs).
+ASSEMBLED_FORMATS = ("gif", "png-sequence")
+INTERMEDIATE_CODEC = "ffv1"
 DEFAULT_OUTPUT_FORMAT = "mp4"
 CODECS_BY_NAME = {"h264": "libx264", "h265": "libx265"}  # Config.Codec -> the ffmpeg encoder
 DEFAULT_CODEC = "h264"
@@ -117,8 +121,8 @@ class FrameRate:
         return max(1, math.ceil(seconds * self.num / self.den - 1e-6))
 
 
-CODECS = tuple(CODECS_BY_NAME.values())
-PIX_FMTS = ("yuv420p",)
+CODECS = (*CODECS_BY_NAME.values(), INTERMEDIATE_CODEC)
+PIX_FMTS = ("yuv420p", "rgb24")
 COLORS = ("bt709",)
 ENCODER_THREADS_RANGE = (1, 16)
 
@@ -139,9 +143,21 @@ class EncoderSettings:
     threads: int = 2
     capture_format: CaptureFormat = DEFAULT_CAPTURE_FORMAT
     jpeg_quality: int = DEFAULT_JPEG_QUALITY
+    output: str = DEFAULT_OUTPUT_FORMAT
+
+    @classmethod
+    def for_output(cls, output: str, codec: str, **given: Any) -> EncoderSettings:
+        """The settings of a chunk of ``output``: the codec itself, or the lossless intermediate."""
+        if output in ASSEMBLED_FORMATS:
+            return cls(codec=INTERMEDIATE_CODEC, pix_fmt="rgb24", output=output, **given)
+        return cls(codec=CODECS_BY_NAME[codec], output=output, **given)
 
     def __post_init__(self) -> None:
         problems = []
+        if self.output not in OUTPUT_FORMATS:
+            problems.append(f"output {self.output!r} is not one of {', '.join(OUTPUT_FORMATS)}")
+        if (self.codec == INTERMEDIATE_CODEC) != (self.output in ASSEMBLED_FORMATS):
+            problems.append(f"codec {self.codec!r} does not go with output {self.output!r}")
         if self.codec not in CODECS:
             problems.append(f"codec {self.codec!r} is not one of {', '.join(CODECS)}")
         if not in_range(self.crf, CRF_RANGE):

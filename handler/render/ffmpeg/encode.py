@@ -19,7 +19,7 @@ from typing import Any, cast
 from handler.errors import CaptureFailed, FfmpegFailed, FrameCountMismatch
 from handler.render.ffmpeg import tool as _ffmpeg
 from handler.render.ffmpeg.images import image_size
-from handler.render.settings import EncoderSettings, FrameRate
+from handler.render.settings import INTERMEDIATE_CODEC, EncoderSettings, FrameRate
 
 _DECODERS: dict[str, str] = {"jpeg": "mjpeg", "png": "png"}
 # Every frame goes through RGB first: swscale does not apply a matrix change between two YUV
@@ -57,8 +57,31 @@ def _codec_args(settings: EncoderSettings) -> list[str]:
     return ["-threads", str(settings.threads), "-x264-params", x264_params()]
 
 
+def _intermediate_args() -> list[str]:
+    """Lossless, intra-only FFV1 in Matroska: what a GIF or a PNG sequence is made from at assemble."""
+    return [
+        "-vf",
+        "format=rgb24",
+        "-fps_mode",
+        "passthrough",
+        "-c:v",
+        "ffv1",
+        "-level",
+        "3",
+        "-g",
+        "1",
+        "-threads",
+        "1",
+        *_ffmpeg.BITEXACT_OUTPUT,
+        "-f",
+        "matroska",
+    ]
+
+
 def output_args(settings: EncoderSettings) -> list[str]:
     """Everything between the input and the output path."""
+    if settings.codec == INTERMEDIATE_CODEC:
+        return _intermediate_args()
     scale = f"scale=out_color_matrix={settings.color}:out_range=limited"
     return [
         "-vf",

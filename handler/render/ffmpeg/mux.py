@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tarfile
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,3 +57,47 @@ def concat_chunks(ffmpeg: Path, chunk_paths: Sequence[Path], out: Path, *, audio
         _ffmpeg.write_mp4(ffmpeg, args, out, what=f"joining {len(chunk_paths)} chunk(s) into {out.name}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def assemble_whole(ffmpeg: Path, chunk_paths: Sequence[Path], out: Path, *, output: str, scratch: Path) -> Path:
+    """Make a GIF or a PNG sequence from lossless chunks at once; returns what its frames are read from.
+
+    The chunks are joined as they are, then: a GIF gets one palette made from every frame of the
+    render, so colours cannot jump at a seam; a PNG sequence is an uncompressed tar of
+    ``000000.png``, ``000001.png``, ... with fixed metadata, so the same frames give the same bytes.
+    """
+    joined = scratch / "joined.mkv"
+    listing = scratch / "chunks.ffconcat"
+    listing.write_text(concat_list(chunk_paths), encoding="utf-8")
+    _ffmpeg.run(
+        _ffmpeg.command(
+            ffmpeg, "-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0:v:0", "-c", "copy",
+            *_ffmpeg.BITEXACT_OUTPUT, "-f", "matroska", "-y", str(joined),
+        ),
+        what=f"joining {len(chunk_paths)} chunk(s)",
+    )  # fmt: skip
+    if output == "gif":
+        graph = "[0:v]split[a][b];[a]palettegen=stats_mode=full[p];[b][p]paletteuse=dither=bayer:bayer_scale=3"
+        argv = _ffmpeg.command(ffmpeg, "-i", str(joined), "-filter_complex", graph, *_ffmpeg.BITEXACT_OUTPUT)
+        _ffmpeg.run([*argv, "-f", "gif", "-y", str(out)], what=f"making {out.name}")
+        return out
+    frames = scratch / "frames"
+    frames.mkdir()
+    _ffmpeg.run(
+        _ffmpeg.command(
+            ffmpeg, "-i", str(joined), "-fps_mode", "passthrough", "-c:v", "png",
+            *_ffmpeg.BITEXACT_OUTPUT, "-start_number", "0", "-f", "image2", str(frames / "%06d.png"),
+        ),
+        what=f"writing the frames of {out.name}",
+    )  # fmt: skip
+    _write_tar(sorted(frames.iterdir()), out)
+    return frames / "%06d.png"  # read back from 0 by the image2 demuxer's default start
+
+
+def _write_tar(files: Sequence[Path], out: Path) -> None:
+    with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as archive:
+        for path in files:
+            info = tarfile.TarInfo(path.name)
+            info.size, info.mode, info.mtime, info.uid, info.gid = path.stat().st_size, 0o644, 0, 0, 0
+            with path.open("rb") as handle:
+                archive.addfile(info, handle)
