@@ -402,7 +402,7 @@ def _config(raw: object) -> RenderConfig:
     if "JpegQuality" in body and fmt != "jpeg":
         raise InvalidEvent("Config.JpegQuality", "applies only to Capture jpeg")
     output = _choice(body.get("Format", defaults.format), "Config.Format", settings.OUTPUT_FORMATS)
-    if output in settings.ASSEMBLED_FORMATS and "Codec" in body:
+    if output != "mp4" and "Codec" in body:
         raise InvalidEvent("Config.Codec", f"applies only to Format mp4; {output} has no codec to choose")
     return RenderConfig(
         chunks=_int(body["Chunks"], "Config.Chunks", 1, MAX_CHUNKS) if "Chunks" in body else None,

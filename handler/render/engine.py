@@ -328,7 +328,7 @@ def assemble(
                 warnings.append(f"the composition has sound, and {settings.output} carries none: it was left out")
         else:
             track = plan_dir / AUDIO_FILE if doc.has_audio else None
-            mux.concat_chunks(runtime.ffmpeg, chunk_paths, partial, audio=track, scratch=work)
+            mux.concat_chunks(runtime.ffmpeg, chunk_paths, partial, audio=track, scratch=work, output=settings.output)
             frames_source = partial
         frames = framesfile.frame_hashes(runtime.ffmpeg, frames_source)
         shutil.move(partial, out_path)

@@ -19,7 +19,8 @@ CAPTURE_FORMATS: tuple[CaptureFormat, ...] = ("jpeg", "png")
 DEFAULT_CAPTURE_FORMAT: CaptureFormat = "jpeg"
 
 # The output: a container and, inside it, a codec. Config.Format names the container, Config.Codec the codec.
-OUTPUT_FORMATS = ("mp4", "gif", "png-sequence")
+OUTPUT_FORMATS = ("mp4", "webm", "gif", "png-sequence")
+WEBM_CODEC = "libvpx-vp9"
 # Formats that are not a stream of chunks joined as they are: their chunks are lossless FFV1, and
 # assemble makes the output from all of them at once (one GIF palette; one archive of PNGs).
 ASSEMBLED_FORMATS = ("gif", "png-sequence")
@@ -121,7 +122,7 @@ class FrameRate:
         return max(1, math.ceil(seconds * self.num / self.den - 1e-6))
 
 
-CODECS = (*CODECS_BY_NAME.values(), INTERMEDIATE_CODEC)
+CODECS = (*CODECS_BY_NAME.values(), WEBM_CODEC, INTERMEDIATE_CODEC)
 PIX_FMTS = ("yuv420p", "rgb24")
 COLORS = ("bt709",)
 ENCODER_THREADS_RANGE = (1, 16)
@@ -150,13 +151,17 @@ class EncoderSettings:
         """The settings of a chunk of ``output``: the codec itself, or the lossless intermediate."""
         if output in ASSEMBLED_FORMATS:
             return cls(codec=INTERMEDIATE_CODEC, pix_fmt="rgb24", output=output, **given)
+        if output == "webm":
+            return cls(codec=WEBM_CODEC, output=output, **given)
         return cls(codec=CODECS_BY_NAME[codec], output=output, **given)
 
     def __post_init__(self) -> None:
         problems = []
         if self.output not in OUTPUT_FORMATS:
             problems.append(f"output {self.output!r} is not one of {', '.join(OUTPUT_FORMATS)}")
-        if (self.codec == INTERMEDIATE_CODEC) != (self.output in ASSEMBLED_FORMATS):
+        if (self.codec == INTERMEDIATE_CODEC) != (self.output in ASSEMBLED_FORMATS) or (
+            (self.codec == WEBM_CODEC) != (self.output == "webm")
+        ):
             problems.append(f"codec {self.codec!r} does not go with output {self.output!r}")
         if self.codec not in CODECS:
             problems.append(f"codec {self.codec!r} is not one of {', '.join(CODECS)}")

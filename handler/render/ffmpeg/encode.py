@@ -50,7 +50,19 @@ def x265_params(threads: int, *, lossless: bool) -> str:
     return params + (":lossless=1" if lossless else "")
 
 
+def vp9_args(settings: EncoderSettings) -> list[str]:
+    """VP9 chunks that join as they are: no alternate reference frames (they reach across frames
+    ffmpeg's concat cannot see), no look-ahead, one keyframe at the start, one thread, row-mt off."""
+    return [
+        "-deadline", "good", "-cpu-used", "4", "-b:v", "0", "-auto-alt-ref", "0", "-lag-in-frames", "0",
+        "-g", "100000", "-keyint_min", "100000", "-row-mt", "0", "-threads", "1",
+        *(["-lossless", "1"] if settings.crf == 0 else []),
+    ]  # fmt: skip
+
+
 def _codec_args(settings: EncoderSettings) -> list[str]:
+    if settings.codec == "libvpx-vp9":
+        return vp9_args(settings)
     if settings.codec == "libx265":
         # hvc1: the sample entry QuickTime and browsers play; the parameter sets stay in-band.
         return ["-x265-params", x265_params(settings.threads, lossless=settings.crf == 0), "-tag:v", "hvc1"]
@@ -90,8 +102,7 @@ def output_args(settings: EncoderSettings) -> list[str]:
         "passthrough",
         "-c:v",
         settings.codec,
-        "-preset",
-        settings.preset,
+        *(["-preset", settings.preset] if settings.codec != "libvpx-vp9" else []),
         "-crf",
         str(settings.crf),
         *_codec_args(settings),
@@ -107,7 +118,7 @@ def output_args(settings: EncoderSettings) -> list[str]:
         "tv",
         *_ffmpeg.BITEXACT_OUTPUT,
         "-f",
-        "mp4",
+        "webm" if settings.output == "webm" else "mp4",
     ]
 
 

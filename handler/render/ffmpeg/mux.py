@@ -24,12 +24,15 @@ def concat_list(paths: Sequence[Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def concat_chunks(ffmpeg: Path, chunk_paths: Sequence[Path], out: Path, *, audio: Path | None, scratch: Path) -> None:
+def concat_chunks(
+    ffmpeg: Path, chunk_paths: Sequence[Path], out: Path, *, audio: Path | None, scratch: Path, output: str = "mp4"
+) -> None:
     """Write ``out``: the chunks' video stream-copied in order, plus ``audio`` (already trimmed to length).
 
     Every chunk is a closed GOP with the same encoder headers, so the concat demuxer can copy
     packets; it offsets each chunk's timestamps by the durations before it. The audio is copied
-    too and cut with ``-shortest``, so it never outlasts the video by more than one AAC frame.
+    too and cut with ``-shortest``, so it never outlasts the video by more than one AAC frame;
+    in a WebM the AAC mix becomes Opus, the codec WebM carries.
     The concat list is written under ``scratch``, the caller's directory.
     """
     if not chunk_paths:
@@ -46,15 +49,13 @@ def concat_chunks(ffmpeg: Path, chunk_paths: Sequence[Path], out: Path, *, audio
         if audio is not None:
             inputs += ["-i", str(audio)]
             maps += ["-map", "1:a:0", "-shortest"]
-        args = (
-            *inputs,
-            *maps,
-            "-c",
-            "copy",
-            "-movflags",
-            "+faststart",
-        )
-        _ffmpeg.write_mp4(ffmpeg, args, out, what=f"joining {len(chunk_paths)} chunk(s) into {out.name}")
+        what = f"joining {len(chunk_paths)} chunk(s) into {out.name}"
+        if output == "webm":
+            args = (*inputs, *maps, "-c:v", "copy", "-c:a", "libopus", "-b:a", "128k")
+            _ffmpeg.write_container(ffmpeg, args, out, container="webm", what=what)
+        else:
+            args = (*inputs, *maps, "-c", "copy", "-movflags", "+faststart")
+            _ffmpeg.write_mp4(ffmpeg, args, out, what=what)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -42,7 +42,12 @@ def run(argv: Sequence[str], *, what: str, timeout: float | None = None) -> subp
 
 def write_mp4(ffmpeg: Path, args: Sequence[str], out: Path, *, what: str) -> None:
     """Run ffmpeg with ``args`` into the MP4 ``out``, bit-exact; a failed run leaves no partial file."""
-    argv = command(ffmpeg, *args, *BITEXACT_OUTPUT, "-f", "mp4", "-y", str(out))
+    write_container(ffmpeg, args, out, container="mp4", what=what)
+
+
+def write_container(ffmpeg: Path, args: Sequence[str], out: Path, *, container: str, what: str) -> None:
+    """Run ffmpeg with ``args`` into ``out`` as ``container``, bit-exact; a failed run leaves no partial file."""
+    argv = command(ffmpeg, *args, *BITEXACT_OUTPUT, "-f", container, "-y", str(out))
     try:
         run(argv, what=what)
     except BaseException:
