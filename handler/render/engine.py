@@ -114,7 +114,9 @@ def _refuse_what_the_page_asked_for(page: Page) -> None:
         raise MissingAsset(absent)
 
 
-def _open_composition(browser: Browser, plan_dir: Path, doc_width: int, doc_height: int, variables: str) -> Page:
+def _open_composition(
+    browser: Browser, plan_dir: Path, doc_width: int, doc_height: int, variables: str, *, transparent: bool = False
+) -> Page:
     project = plan_dir / PROJECT_DIR
     page = browser.open_page(
         doc_width,
@@ -122,6 +124,7 @@ def _open_composition(browser: Browser, plan_dir: Path, doc_width: int, doc_heig
         allowed_root=project,
         variables=variables,
         sources=sub_composition_sources(project),
+        transparent=transparent,
     )
     page.navigate(project / ENTRY)
     _refuse_what_the_page_asked_for(page)
@@ -251,7 +254,9 @@ def render_chunk(
     @contextlib.contextmanager
     def open_page() -> Iterator[Page]:
         with Browser.launch(runtime, scratch) as browser:
-            page = _open_composition(browser, plan_dir, doc.width, doc.height, doc.variables)
+            page = _open_composition(
+                browser, plan_dir, doc.width, doc.height, doc.variables, transparent=settings.alpha
+            )
             page.allow_root(decoded)
             yield page
 

@@ -21,6 +21,9 @@ DEFAULT_CAPTURE_FORMAT: CaptureFormat = "jpeg"
 # The output: a container and, inside it, a codec. Config.Format names the container, Config.Codec the codec.
 OUTPUT_FORMATS = ("mp4", "webm", "gif", "png-sequence")
 WEBM_CODEC = "libvpx-vp9"
+# Outputs that keep transparency when frames are captured as PNG: the page background is then
+# left transparent, and what the composition leaves unpainted stays so.
+ALPHA_FORMATS = ("webm", "png-sequence")
 # Formats that are not a stream of chunks joined as they are: their chunks are lossless FFV1, and
 # assemble makes the output from all of them at once (one GIF palette; one archive of PNGs).
 ASSEMBLED_FORMATS = ("gif", "png-sequence")
@@ -123,7 +126,7 @@ class FrameRate:
 
 
 CODECS = (*CODECS_BY_NAME.values(), WEBM_CODEC, INTERMEDIATE_CODEC)
-PIX_FMTS = ("yuv420p", "rgb24")
+PIX_FMTS = ("yuv420p", "rgb24", "yuva420p", "rgba")
 COLORS = ("bt709",)
 ENCODER_THREADS_RANGE = (1, 16)
 
@@ -149,10 +152,11 @@ class EncoderSettings:
     @classmethod
     def for_output(cls, output: str, codec: str, **given: Any) -> EncoderSettings:
         """The settings of a chunk of ``output``: the codec itself, or the lossless intermediate."""
+        alpha = output in ALPHA_FORMATS and given.get("capture_format") == "png"
         if output in ASSEMBLED_FORMATS:
-            return cls(codec=INTERMEDIATE_CODEC, pix_fmt="rgb24", output=output, **given)
+            return cls(codec=INTERMEDIATE_CODEC, pix_fmt="rgba" if alpha else "rgb24", output=output, **given)
         if output == "webm":
-            return cls(codec=WEBM_CODEC, output=output, **given)
+            return cls(codec=WEBM_CODEC, pix_fmt="yuva420p" if alpha else "yuv420p", output=output, **given)
         return cls(codec=CODECS_BY_NAME[codec], output=output, **given)
 
     def __post_init__(self) -> None:
@@ -183,6 +187,11 @@ class EncoderSettings:
             problems.append(f"jpeg_quality {self.jpeg_quality} is outside {low}..{high}")
         if problems:
             raise InvalidPlan("encoder settings: " + "; ".join(problems))
+
+    @property
+    def alpha(self) -> bool:
+        """Whether frames keep their transparency: the page is captured over a transparent background."""
+        return self.pix_fmt in ("yuva420p", "rgba")
 
     def canonical(self) -> dict[str, Any]:
         """JSON-safe and key-sorted: the form hashed into the plan."""

@@ -96,10 +96,17 @@ class Browser:
         allowed_root: Path,
         variables: str = "{}",
         sources: Mapping[str, str] | None = None,
+        transparent: bool = False,
     ) -> Page:
         """A blank page of exactly ``width`` x ``height`` CSS pixels, under our frame control."""
         page = Page.open(
-            self.connection, width, height, allowed_root=allowed_root, variables=variables, sources=sources
+            self.connection,
+            width,
+            height,
+            allowed_root=allowed_root,
+            variables=variables,
+            sources=sources,
+            transparent=transparent,
         )
         self._pages.append(page)
         return page

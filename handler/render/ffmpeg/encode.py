@@ -69,11 +69,11 @@ def _codec_args(settings: EncoderSettings) -> list[str]:
     return ["-threads", str(settings.threads), "-x264-params", x264_params()]
 
 
-def _intermediate_args() -> list[str]:
+def _intermediate_args(pix_fmt: str) -> list[str]:
     """Lossless, intra-only FFV1 in Matroska: what a GIF or a PNG sequence is made from at assemble."""
     return [
         "-vf",
-        "format=rgb24",
+        f"format={pix_fmt}",
         "-fps_mode",
         "passthrough",
         "-c:v",
@@ -93,11 +93,11 @@ def _intermediate_args() -> list[str]:
 def output_args(settings: EncoderSettings) -> list[str]:
     """Everything between the input and the output path."""
     if settings.codec == INTERMEDIATE_CODEC:
-        return _intermediate_args()
+        return _intermediate_args(settings.pix_fmt)
     scale = f"scale=out_color_matrix={settings.color}:out_range=limited"
     return [
         "-vf",
-        f"{_TO_RGB},{scale},format={settings.pix_fmt}",
+        f"{'format=rgba' if settings.alpha else _TO_RGB},{scale},format={settings.pix_fmt}",
         "-fps_mode",
         "passthrough",
         "-c:v",

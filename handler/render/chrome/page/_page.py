@@ -59,6 +59,9 @@ def _sources_script(sources: dict[str, str]) -> str:
     )
 
 
+TRANSPARENT = {"r": 0, "g": 0, "b": 0, "a": 0}
+
+
 def init_scripts(variables: str = "{}", sources: Mapping[str, str] | None = None) -> list[str]:
     """What runs before any script of the composition, in order: the clock, the variables, the sub-compositions."""
     return [_SHIM, _variables_script(variables), _sources_script(dict(sources or {}))]
@@ -92,6 +95,7 @@ class Page:
         allowed_root: Path,
         variables: str = "{}",
         sources: Mapping[str, str] | None = None,
+        transparent: bool = False,
     ) -> Page:
         """A blank page under frame control.
 
@@ -106,13 +110,13 @@ class Page:
         attached = connection.send("Target.attachToTarget", {"targetId": target_id, "flatten": True})
         page = cls(connection, target_id, str(attached["sessionId"]), size=(width, height), allowed_root=allowed_root)
         try:
-            page._set_up(variables, dict(sources or {}))
+            page._set_up(variables, dict(sources or {}), transparent)
         except BaseException:
             page.close()
             raise
         return page
 
-    def _set_up(self, variables: str, sources: dict[str, str]) -> None:
+    def _set_up(self, variables: str, sources: dict[str, str], transparent: bool) -> None:
         session = self.session_id
         for method, handler in self._handlers():
             self.connection.on(method, handler, session_id=session)
@@ -127,7 +131,8 @@ class Page:
                 "Emulation.setDeviceMetricsOverride",
                 {"width": self.width, "height": self.height, "deviceScaleFactor": 1, "mobile": False},
             ),
-            ("Emulation.setDefaultBackgroundColorOverride", {}),
+            # Transparent where the composition paints nothing, for outputs that keep alpha.
+            ("Emulation.setDefaultBackgroundColorOverride", {"color": TRANSPARENT} if transparent else {}),
             *(
                 ("Page.addScriptToEvaluateOnNewDocument", {"source": script})
                 for script in init_scripts(variables, sources)
