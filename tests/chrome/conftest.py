@@ -145,6 +145,18 @@ def timeline_duration_composition(tmp_path_factory: pytest.TempPathFactory) -> P
     return project
 
 
+WIDTH = 320  # the test compositions' width, in pixels
+
+
+def left_edge(frame: bytes, row: int) -> int | None:
+    """The first dark pixel of ``row`` in a decoded RGB frame ``WIDTH`` wide: where a moving box begins."""
+    for x in range(WIDTH):
+        offset = (row * WIDTH + x) * 3
+        if sum(frame[offset : offset + 3]) < 3 * 128:
+            return x
+    return None
+
+
 def decode(png: bytes) -> Image.Image:
     assert png.startswith(b"\x89PNG\r\n\x1a\n"), "not a PNG"
     return Image.open(io.BytesIO(png)).convert("RGB")

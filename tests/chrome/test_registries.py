@@ -11,22 +11,14 @@ from handler.errors import PageError
 from handler.render.runtime import Runtime
 from tooling import media
 
-from .conftest import ANIME, LOTTIE, with_scripts
+from .conftest import ANIME, LOTTIE, WIDTH, left_edge, with_scripts
 from .test_engine import render
 
 pytestmark = pytest.mark.chrome
 
-WIDTH, HEIGHT, FRAMES = 320, 96, 60
+HEIGHT, FRAMES = 96, 60
 ROWS = {"anime": 6, "legacy": 22, "lottie": 38, "render": 54, "three": 70, "procedural": 86}
 LOSSLESS = {"capture": "png", "crf": 0}
-
-
-def left_edge(frame: bytes, row: int) -> int | None:
-    for x in range(WIDTH):
-        offset = (row * WIDTH + x) * 3
-        if sum(frame[offset : offset + 3]) < 3 * 128:
-            return x
-    return None
 
 
 @pytest.fixture(scope="module")

@@ -11,21 +11,13 @@ from handler.errors import MissingAsset, PageError
 from handler.render.runtime import Runtime
 from tooling import media
 
-from .conftest import composition
+from .conftest import WIDTH, composition, left_edge
 from .test_engine import render
 
 pytestmark = pytest.mark.chrome
 
-WIDTH, HEIGHT, FRAMES = 320, 96, 60
+HEIGHT, FRAMES = 96, 60
 LOSSLESS = {"capture": "png", "crf": 0}
-
-
-def left_edge(frame: bytes, row: int) -> int | None:
-    for x in range(WIDTH):
-        offset = (row * WIDTH + x) * 3
-        if sum(frame[offset : offset + 3]) < 3 * 128:
-            return x
-    return None
 
 
 def expected(first: int, last: int, place: object) -> list[int | None]:
