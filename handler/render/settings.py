@@ -19,11 +19,12 @@ CAPTURE_FORMATS: tuple[CaptureFormat, ...] = ("jpeg", "png")
 DEFAULT_CAPTURE_FORMAT: CaptureFormat = "jpeg"
 
 # The output: a container and, inside it, a codec. Config.Format names the container, Config.Codec the codec.
-OUTPUT_FORMATS = ("mp4", "webm", "gif", "png-sequence")
+OUTPUT_FORMATS = ("mp4", "webm", "mov", "gif", "png-sequence")
 WEBM_CODEC = "libvpx-vp9"
+MOV_CODEC = "prores_ks"  # ProRes 4444: intra-only, 10-bit 4:4:4, with an alpha channel
 # Outputs that keep transparency when frames are captured as PNG: the page background is then
 # left transparent, and what the composition leaves unpainted stays so.
-ALPHA_FORMATS = ("webm", "png-sequence")
+ALPHA_FORMATS = ("webm", "mov", "png-sequence")
 # Formats that are not a stream of chunks joined as they are: their chunks are lossless FFV1, and
 # assemble makes the output from all of them at once (one GIF palette; one archive of PNGs).
 ASSEMBLED_FORMATS = ("gif", "png-sequence")
@@ -125,8 +126,8 @@ class FrameRate:
         return max(1, math.ceil(seconds * self.num / self.den - 1e-6))
 
 
-CODECS = (*CODECS_BY_NAME.values(), WEBM_CODEC, INTERMEDIATE_CODEC)
-PIX_FMTS = ("yuv420p", "rgb24", "yuva420p", "rgba")
+CODECS = (*CODECS_BY_NAME.values(), WEBM_CODEC, MOV_CODEC, INTERMEDIATE_CODEC)
+PIX_FMTS = ("yuv420p", "rgb24", "yuva420p", "rgba", "yuv444p10le", "yuva444p10le")
 COLORS = ("bt709",)
 ENCODER_THREADS_RANGE = (1, 16)
 
@@ -157,14 +158,18 @@ class EncoderSettings:
             return cls(codec=INTERMEDIATE_CODEC, pix_fmt="rgba" if alpha else "rgb24", output=output, **given)
         if output == "webm":
             return cls(codec=WEBM_CODEC, pix_fmt="yuva420p" if alpha else "yuv420p", output=output, **given)
+        if output == "mov":
+            return cls(codec=MOV_CODEC, pix_fmt="yuva444p10le" if alpha else "yuv444p10le", output=output, **given)
         return cls(codec=CODECS_BY_NAME[codec], output=output, **given)
 
     def __post_init__(self) -> None:
         problems = []
         if self.output not in OUTPUT_FORMATS:
             problems.append(f"output {self.output!r} is not one of {', '.join(OUTPUT_FORMATS)}")
-        if (self.codec == INTERMEDIATE_CODEC) != (self.output in ASSEMBLED_FORMATS) or (
-            (self.codec == WEBM_CODEC) != (self.output == "webm")
+        if (
+            (self.codec == INTERMEDIATE_CODEC) != (self.output in ASSEMBLED_FORMATS)
+            or ((self.codec == WEBM_CODEC) != (self.output == "webm"))
+            or ((self.codec == MOV_CODEC) != (self.output == "mov"))
         ):
             problems.append(f"codec {self.codec!r} does not go with output {self.output!r}")
         if self.codec not in CODECS:
@@ -191,7 +196,7 @@ class EncoderSettings:
     @property
     def alpha(self) -> bool:
         """Whether frames keep their transparency: the page is captured over a transparent background."""
-        return self.pix_fmt in ("yuva420p", "rgba")
+        return self.pix_fmt in ("yuva420p", "rgba", "yuva444p10le")
 
     def canonical(self) -> dict[str, Any]:
         """JSON-safe and key-sorted: the form hashed into the plan."""

@@ -61,6 +61,10 @@ def vp9_args(settings: EncoderSettings) -> list[str]:
 
 
 def _codec_args(settings: EncoderSettings) -> list[str]:
+    if settings.codec == "prores_ks":
+        # ProRes 4444 (profile 4), every frame intra: chunks join as they are. It has no CRF; its
+        # quantiser scale plays that part. The vendor tag keeps encoder names out of the bytes.
+        return ["-profile:v", "4", "-vendor", "apl0", "-qscale:v", str(max(1, settings.crf // 4)), "-threads", "1"]
     if settings.codec == "libvpx-vp9":
         return vp9_args(settings)
     if settings.codec == "libx265":
@@ -102,9 +106,8 @@ def output_args(settings: EncoderSettings) -> list[str]:
         "passthrough",
         "-c:v",
         settings.codec,
-        *(["-preset", settings.preset] if settings.codec != "libvpx-vp9" else []),
-        "-crf",
-        str(settings.crf),
+        *(["-preset", settings.preset] if settings.codec in ("libx264", "libx265") else []),
+        *(["-crf", str(settings.crf)] if settings.codec != "prores_ks" else []),
         *_codec_args(settings),
         "-pix_fmt",
         settings.pix_fmt,
@@ -118,7 +121,7 @@ def output_args(settings: EncoderSettings) -> list[str]:
         "tv",
         *_ffmpeg.BITEXACT_OUTPUT,
         "-f",
-        "webm" if settings.output == "webm" else "mp4",
+        {"webm": "webm", "mov": "mov"}.get(settings.output, "mp4"),
     ]
 
 
