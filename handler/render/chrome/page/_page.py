@@ -5,12 +5,21 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import time
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from handler.errors import CaptureFailed, InvalidComposition, NetworkBlocked, PageError, RenderzipError
+from handler.errors import (
+    CaptureFailed,
+    ChromeTimeout,
+    InvalidComposition,
+    MissingAsset,
+    NetworkBlocked,
+    PageError,
+    RenderzipError,
+)
 from handler.render.chrome.cdp import CdpConnection, EventHandler, Message
 from handler.render.chrome.page.netguard import BlockedLog, allowed, missing
 from handler.render.settings import DEFAULT_CAPTURE_FORMAT, DEFAULT_JPEG_QUALITY, CaptureFormat
@@ -59,6 +68,8 @@ def _sources_script(sources: dict[str, str]) -> str:
     )
 
 
+MAX_TRACKED_REQUESTS = 100_000  # request id -> URL, for the requests Chrome refuses itself
+LOAD_POLL_S = 0.1  # how often a loading page is checked for refused requests
 TRANSPARENT = {"r": 0, "g": 0, "b": 0, "a": 0}
 
 
@@ -79,6 +90,7 @@ class Page:
         self.width, self.height = size
         self.allowed_root = allowed_root.resolve()
         self._extra_roots: list[Path] = []
+        self._request_urls: dict[str, str] = {}
         self._blocked = BlockedLog()
         self._missing = BlockedLog()
         self._errors: list[str] = []
@@ -147,6 +159,8 @@ class Page:
     def _handlers(self) -> list[tuple[str, EventHandler]]:
         return [
             ("Fetch.requestPaused", self._on_request),
+            ("Network.requestWillBeSent", self._on_request_sent),
+            ("Network.loadingFailed", self._on_loading_failed),
             ("Network.webSocketCreated", self._on_websocket),
             ("Runtime.exceptionThrown", self._on_exception),
         ]
@@ -174,6 +188,18 @@ class Page:
                     {"requestId": request_id, "errorReason": "BlockedByClient"},
                     session_id=self.session_id,
                 )
+
+    def _on_request_sent(self, params: Message) -> None:
+        if len(self._request_urls) < MAX_TRACKED_REQUESTS:
+            self._request_urls[str(params.get("requestId", ""))] = str(params.get("request", {}).get("url", ""))
+
+    def _on_loading_failed(self, params: Message) -> None:
+        # Chrome refuses some requests itself (an SVG <use> of another origin) before they are
+        # paused for the guard: they are refused requests all the same, and are named.
+        if params.get("blockedReason"):
+            url = self._request_urls.get(str(params.get("requestId", "")))
+            if url:
+                self._blocked.add(url)
 
     def _on_websocket(self, params: Message) -> None:
         self._blocked.add(str(params.get("url", "")))
@@ -204,10 +230,19 @@ class Page:
         with self.connection.subscribe("Page.loadEventFired", session_id=self.session_id) as loaded:
             reply = self.send("Page.navigate", {"url": url}, timeout=timeout)
             if reply.get("errorText"):
-                if self._blocked.urls():
-                    raise NetworkBlocked(self._blocked.urls())
+                self._raise_refused()
                 raise PageError(f"cannot load {url}: {reply['errorText']}")
-            loaded.wait(timeout=timeout)
+            # A refused request can keep the load event from ever firing (an SVG <use> of a
+            # remote file does): it ends the load at once, naming what was refused.
+            give_up = time.monotonic() + timeout
+            while True:
+                self._raise_refused()
+                try:
+                    loaded.wait(timeout=max(0.0, min(LOAD_POLL_S, give_up - time.monotonic())))
+                    break
+                except ChromeTimeout:
+                    if time.monotonic() >= give_up:
+                        raise ChromeTimeout(f"no Page.loadEventFired event within {timeout:g} s") from None
         self.evaluate("window.__renderzip.ready().then(() => true)", timeout=timeout)
         self._raise_page_errors()
 
@@ -221,6 +256,12 @@ class Page:
     def blocked_urls(self) -> list[str]:
         """Every URL the page tried to reach outside its directory, once each, in order."""
         return self._blocked.urls()
+
+    def _raise_refused(self) -> None:
+        if self._blocked.urls():
+            raise NetworkBlocked(self._blocked.urls())
+        if self._missing.urls():
+            raise MissingAsset(self._missing.urls())
 
     def missing_files(self) -> list[str]:
         """Every file inside the directory the page asked for and that does not exist, once each, in order."""

@@ -18,8 +18,12 @@ def allowed(url: str, root: Path) -> bool:
         return True
     if scheme != "file" or parts.netloc not in ("", "localhost"):
         return False
-    # Resolving follows symlinks and collapses "..", so neither can lead outside.
-    target = Path(unquote(parts.path)).resolve()
+    # Resolving follows symlinks and collapses "..", so neither can lead outside. A path no file
+    # can have (a NUL byte in it) is refused, not an error on the reader thread.
+    try:
+        target = Path(unquote(parts.path)).resolve()
+    except (ValueError, OSError):
+        return False
     return target.is_relative_to(root.resolve())
 
 
