@@ -154,6 +154,22 @@ class ChromeTimeout(RenderzipError):
     retryable = True
 
 
+class PageTimeout(RenderzipError):
+    """The composition did not finish a frame's seek in time while Chrome itself still answered.
+
+    A page that hangs (a seek that loops forever) hangs the same way on every attempt: it is the
+    page's fault, and retrying it would only bill the same timeout again.
+    """
+
+    def __init__(self, frame: int, seconds: float, timeout: float) -> None:
+        self.frame = frame
+        self.seconds = seconds
+        super().__init__(
+            f"frame {frame} (t = {seconds:.3f} s): the page did not finish seeking within {timeout:g} s, "
+            "while Chrome still answered"
+        )
+
+
 class ProtocolError(RenderzipError):
     """Chrome answered a DevTools command with an error, or the DevTools conversation broke.
 

@@ -18,6 +18,7 @@ from handler.errors import (
     MissingAsset,
     NetworkBlocked,
     PageError,
+    PageTimeout,
     RenderzipError,
 )
 from handler.render.chrome.cdp import CdpConnection, EventHandler, Message
@@ -69,6 +70,8 @@ def _sources_script(sources: dict[str, str]) -> str:
 
 
 MAX_TRACKED_REQUESTS = 100_000  # request id -> URL, for the requests Chrome refuses itself
+SEEK_TIMEOUT_S = 30.0  # a frame's seek that takes longer is the page's fault if Chrome still answers
+BROWSER_PING_S = 5.0
 LOAD_POLL_S = 0.1  # how often a loading page is checked for refused requests
 TRANSPARENT = {"r": 0, "g": 0, "b": 0, "a": 0}
 
@@ -282,8 +285,23 @@ class Page:
         at this frame (None: none, outside its window); the files must be under an allowed root.
         """
         urls = json.dumps([None if path is None else path.resolve().as_uri() for path in video_frames])
-        self.evaluate(f"window.__renderzip.seek({int(frame_index)}, {float(fps)!r}, {urls})")
+        try:
+            self.evaluate(
+                f"window.__renderzip.seek({int(frame_index)}, {float(fps)!r}, {urls})", timeout=SEEK_TIMEOUT_S
+            )
+        except ChromeTimeout:
+            if not self._browser_answers():
+                raise  # Chrome itself stopped answering: a crash-like failure, worth a retry
+            raise PageTimeout(int(frame_index), frame_index / fps, SEEK_TIMEOUT_S) from None
         self._raise_page_errors()
+
+    def _browser_answers(self) -> bool:
+        """Whether the browser process still answers, though this page does not."""
+        try:
+            self.connection.send("Browser.getVersion", timeout=BROWSER_PING_S)
+        except RenderzipError:
+            return False
+        return True
 
     def allow_root(self, root: Path) -> None:
         """Let the page read files under ``root`` too (a chunk's decoded video frames)."""
