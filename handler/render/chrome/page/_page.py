@@ -164,6 +164,7 @@ class Page:
             ("Fetch.requestPaused", self._on_request),
             ("Network.requestWillBeSent", self._on_request_sent),
             ("Network.loadingFailed", self._on_loading_failed),
+            ("Page.javascriptDialogOpening", self._on_dialog),
             ("Network.webSocketCreated", self._on_websocket),
             ("Runtime.exceptionThrown", self._on_exception),
         ]
@@ -203,6 +204,14 @@ class Page:
             url = self._request_urls.get(str(params.get("requestId", "")))
             if url:
                 self._blocked.add(url)
+
+    def _on_dialog(self, params: Message) -> None:
+        # alert(), confirm(), prompt() and beforeunload stop the page until someone answers: it is
+        # answered at once (dismissed) and the frame fails naming it, instead of a 30 s wait.
+        kind, message = str(params.get("type", "dialog")), str(params.get("message", ""))[:200]
+        self._errors.append(f"the page opened a dialog ({kind}: {message!r}); a render has no one to answer it")
+        with contextlib.suppress(RenderzipError):
+            self.connection.post("Page.handleJavaScriptDialog", {"accept": False}, session_id=self.session_id)
 
     def _on_websocket(self, params: Message) -> None:
         self._blocked.add(str(params.get("url", "")))
