@@ -31,7 +31,8 @@ def concat_chunks(
 
     Every chunk is a closed GOP with the same encoder headers, so the concat demuxer can copy
     packets; it offsets each chunk's timestamps by the durations before it. The audio is copied
-    too and cut with ``-shortest``, so it never outlasts the video by more than one AAC frame;
+    too; it was mixed to the video's exact length, so it needs no ``-shortest``, which can drop
+    the last video frame depending on how ffmpeg's threads interleave the two streams;
     in a WebM the AAC mix becomes Opus, the codec WebM carries.
     The concat list is written under ``scratch``, the caller's directory.
     """
@@ -48,7 +49,7 @@ def concat_chunks(
         maps = ["-map", "0:v:0"]
         if audio is not None:
             inputs += ["-i", str(audio)]
-            maps += ["-map", "1:a:0", "-shortest"]
+            maps += ["-map", "1:a:0"]
         what = f"joining {len(chunk_paths)} chunk(s) into {out.name}"
         if output == "webm":
             args = (*inputs, *maps, "-c:v", "copy", "-c:a", "libopus", "-b:a", "128k")
