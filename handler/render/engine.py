@@ -104,16 +104,6 @@ def _copy_project(project_dir: Path, target: Path) -> None:
         shutil.copyfile(source, destination)
 
 
-def _refuse_what_the_page_asked_for(page: Page) -> None:
-    """A request outside the directory, or for a file it does not hold, ends the render naming them."""
-    blocked = page.blocked_urls()
-    if blocked:
-        raise NetworkBlocked(blocked)
-    absent = page.missing_files()
-    if absent:
-        raise MissingAsset(absent)
-
-
 def _open_composition(
     browser: Browser, plan_dir: Path, doc_width: int, doc_height: int, variables: str, *, transparent: bool = False
 ) -> Page:
@@ -127,7 +117,7 @@ def _open_composition(
         transparent=transparent,
     )
     page.navigate(project / ENTRY)
-    _refuse_what_the_page_asked_for(page)
+    page.raise_refused()
     return page
 
 

@@ -54,12 +54,9 @@ def concat_chunks(
         if output == "webm":
             args = (*inputs, *maps, "-c:v", "copy", "-c:a", "libopus", "-b:a", "128k")
             _ffmpeg.write_container(ffmpeg, args, out, container="webm", what=what)
-        elif output == "mov":
-            args = (*inputs, *maps, "-c", "copy", "-movflags", "+faststart")
-            _ffmpeg.write_container(ffmpeg, args, out, container="mov", what=what)
         else:
             args = (*inputs, *maps, "-c", "copy", "-movflags", "+faststart")
-            _ffmpeg.write_mp4(ffmpeg, args, out, what=what)
+            _ffmpeg.write_container(ffmpeg, args, out, container="mov" if output == "mov" else "mp4", what=what)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -174,24 +174,20 @@ class Page:
         url = str(params.get("request", {}).get("url", ""))
         with contextlib.suppress(RenderzipError):
             extra = any(allowed(url, root) for root in self._extra_roots)
-            absent = missing(url, self.allowed_root) if not extra and allowed(url, self.allowed_root) else None
-            if absent is not None:
-                # Chrome would draw a broken image or skip a font without a word: the plan names the file instead.
-                self._missing.add(absent)
-                self.connection.post(
-                    "Fetch.failRequest",
-                    {"requestId": request_id, "errorReason": "Failed"},
-                    session_id=self.session_id,
-                )
-            elif extra or allowed(url, self.allowed_root):
+            inside = extra or allowed(url, self.allowed_root)
+            # Chrome would draw a broken image or skip a font without a word: the plan names the file instead.
+            absent = None if extra or not inside else missing(url, self.allowed_root)
+            if inside and absent is None:
                 self.connection.post("Fetch.continueRequest", {"requestId": request_id}, session_id=self.session_id)
+                return
+            if absent is not None:
+                self._missing.add(absent)
             else:
                 self._blocked.add(url)
-                self.connection.post(
-                    "Fetch.failRequest",
-                    {"requestId": request_id, "errorReason": "BlockedByClient"},
-                    session_id=self.session_id,
-                )
+            reason = "Failed" if absent is not None else "BlockedByClient"
+            self.connection.post(
+                "Fetch.failRequest", {"requestId": request_id, "errorReason": reason}, session_id=self.session_id
+            )
 
     def _on_request_sent(self, params: Message) -> None:
         if len(self._request_urls) < MAX_TRACKED_REQUESTS:
@@ -242,13 +238,13 @@ class Page:
         with self.connection.subscribe("Page.loadEventFired", session_id=self.session_id) as loaded:
             reply = self.send("Page.navigate", {"url": url}, timeout=timeout)
             if reply.get("errorText"):
-                self._raise_refused()
+                self.raise_refused()
                 raise PageError(f"cannot load {url}: {reply['errorText']}")
             # A refused request can keep the load event from ever firing (an SVG <use> of a
             # remote file does): it ends the load at once, naming what was refused.
             give_up = time.monotonic() + timeout
             while True:
-                self._raise_refused()
+                self.raise_refused()
                 try:
                     loaded.wait(timeout=max(0.0, min(LOAD_POLL_S, give_up - time.monotonic())))
                     break
@@ -269,7 +265,8 @@ class Page:
         """Every URL the page tried to reach outside its directory, once each, in order."""
         return self._blocked.urls()
 
-    def _raise_refused(self) -> None:
+    def raise_refused(self) -> None:
+        """``NetworkBlocked`` for any request outside the directory, else ``MissingAsset`` for files it lacks."""
         if self._blocked.urls():
             raise NetworkBlocked(self._blocked.urls())
         if self._missing.urls():
