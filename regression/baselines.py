@@ -33,7 +33,14 @@ class Change:
 
 def update(fixture: Fixture, output: Path, *, ffmpeg: Path) -> list[Change]:
     """Replace ``fixture``'s baselines by the checkpoints of ``output``; stale frame files are removed."""
-    frames = extract(ffmpeg, output, fixture.checkpoints, width=fixture.width, height=fixture.height)
+    frames = extract(
+        ffmpeg,
+        output,
+        fixture.checkpoints,
+        width=fixture.width,
+        height=fixture.height,
+        over_white=fixture.alpha is not None,
+    )
     changes: list[Change] = []
     fixture.baseline_dir.mkdir(parents=True, exist_ok=True)
     for frame, pixels in frames.items():

@@ -32,7 +32,7 @@ from regression.fixtures import FIXTURES_DIR, discover
 from regression.imagerun import ImageContext, fresh_dir, prepare_task_dir, writable_output
 from regression.reference import Oracle, load_oracle
 from regression.report import clear_report, summary_table, to_json, write_reports
-from regression.suite import DEFAULT_WORKERS, Rendered, compare_all, render_fixtures
+from regression.suite import DEFAULT_WORKERS, Rendered, compare_all, render_fixtures, stage_fixtures
 from tooling.cli_errors import EXIT_ERROR, EXIT_FAILED, EXIT_OK, known_errors, report_error
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +101,7 @@ def run(argv: Sequence[str] | None = None) -> Outcome:
         task_dir = prepare_task_dir(args.zip, work)
         context = ImageContext(image, task_dir, writable_output(fresh_dir(work / "out")), args.runtime)
         inputs = fresh_dir(work / "in")
+        fixtures = stage_fixtures(fixtures, fresh_dir(work / "staged"), reporter)
         reporter.step(f"rendering {len(fixtures)} fixtures in {image} (plan, chunks, assemble through the handler)")
         started = time.monotonic()
         rendered = render_fixtures(fixtures, context, inputs, workers=args.workers, verbose=args.verbose)

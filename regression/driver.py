@@ -10,10 +10,10 @@ straight into the writable output mount, so the host can reuse them.
 
 Jobs (a JSON list):
 
-- ``{"kind": "render", "name", "project", "out", "chunks", "workers", "reuse_chunks"?}``:
-  plan the project archive, render its chunks (or take the chunk files of
-  ``reuse_chunks``, in order, when given), assemble ``<out>/output.mp4`` and
-  write ``<out>/render.json``.
+- ``{"kind": "render", "name", "project", "out", "chunks", "workers", "config"?, "output_name"?,
+  "reuse_chunks"?}``: plan the project archive with ``config`` as the plan's Config, render its
+  chunks (or take the chunk files of ``reuse_chunks``, in order, when given), assemble
+  ``<out>/<output_name>`` (``output.mp4`` by default) and write ``<out>/render.json``.
 - ``{"kind": "assemble", "name", "plan", "chunk_uris", "output"}``: assemble
   ``output`` from a plan result and chunk URIs in the order given.
 
@@ -72,7 +72,8 @@ def render(job: dict[str, Any]) -> dict[str, Any]:
     prefix = (out / "work").as_uri()
     timings: dict[str, float] = {}
     started = time.monotonic()
-    plan = _invoke(plan_event(Path(job["project"]).as_uri(), prefix, {"Chunks": int(job["chunks"])}))
+    config = {**job.get("config", {}), "Chunks": int(job["chunks"])}
+    plan = _invoke(plan_event(Path(job["project"]).as_uri(), prefix, config))
     timings["plan_s"] = time.monotonic() - started
     count = int(plan["ChunkCount"])
     started = time.monotonic()
@@ -89,7 +90,7 @@ def render(job: dict[str, Any]) -> dict[str, Any]:
         chunk_uris = [(plan_dir / chunk["ChunkUri"]).as_uri() for chunk in chunks]
     timings["chunks_s"] = time.monotonic() - started
     started = time.monotonic()
-    output = out / "output.mp4"
+    output = out / job.get("output_name", "output.mp4")
     assembled = _invoke(assemble_event(plan, chunks or chunk_uris, output.as_uri()))
     timings["assemble_s"] = time.monotonic() - started
     record = {

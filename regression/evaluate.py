@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 from regression.errors import ComparisonFailed, RegressionError
-from regression.fixtures import Fixture, frame_name
-from regression.frames import Frame, extract, format_psnr, heatmap, psnr, read_png, write_png
+from regression.fixtures import AlphaSpec, Fixture, frame_name
+from regression.frames import Frame, extract, extract_rgba, format_psnr, heatmap, psnr, read_png, write_png
 from regression.reference import Oracle
 from regression.results import CheckpointResult, FixtureResult
 from regression.sound import check_audio
+from tooling.media import inspect
 
 
 def check_plan(fixture: Fixture, plan: dict[str, Any]) -> list[str]:
@@ -19,7 +21,7 @@ def check_plan(fixture: Fixture, plan: dict[str, Any]) -> list[str]:
     expected = {
         "Width": fixture.width,
         "Height": fixture.height,
-        "Fps": fixture.fps,
+        "Fps": fixture.fps_json,
         "TotalFrames": fixture.total_frames,
         "ChunkCount": fixture.chunks,
     }
@@ -28,6 +30,60 @@ def check_plan(fixture: Fixture, plan: dict[str, Any]) -> list[str]:
         for key, value in expected.items()
         if plan.get(key) != value
     ]
+
+
+def check_alpha(fixture: Fixture, output: Path, spec: AlphaSpec, *, ffmpeg: Path) -> list[str]:
+    """Every transparent sample decodes with alpha 0 and every opaque one with 255."""
+    samples = [(frame, x, y, 0) for frame, x, y in spec.transparent] + [
+        (frame, x, y, 255) for frame, x, y in spec.opaque
+    ]
+    frames = extract_rgba(ffmpeg, output, sorted({frame for frame, _, _, _ in samples}))
+    failures = []
+    for frame, x, y, expected in samples:
+        pixels = frames[frame]
+        if not (0 <= y < pixels.shape[0] and 0 <= x < pixels.shape[1]):
+            failures.append(
+                f"{fixture.name}: alpha sample ({x}, {y}) lies outside the {pixels.shape[1]}x{pixels.shape[0]} frame"
+            )
+            continue
+        alpha = int(pixels[y, x, 3])
+        if alpha != expected:
+            failures.append(f"{fixture.name}: frame {frame}: alpha at ({x}, {y}) is {alpha}, expected {expected}")
+    return failures
+
+
+def check_warnings(fixture: Fixture, assembled: dict[str, Any] | None) -> list[str]:
+    """The assemble result warns exactly as ``fixture.toml`` expects: each expected text in one warning."""
+    given = [str(w) for w in (assembled or {}).get("Warnings") or []]
+    failures = [
+        f"{fixture.name}: no warning mentions {text!r} (warnings: {given or 'none'})"
+        for text in fixture.warnings
+        if not any(text in warning for warning in given)
+    ]
+    if not fixture.warnings and given:
+        failures.append(f"{fixture.name}: unexpected warnings: {given}")
+    return failures
+
+
+def check_audio_codec(fixture: Fixture, output: Path, *, ffmpeg: Path) -> list[str]:
+    expected = fixture.audio.codec if fixture.audio is not None else None
+    if expected is None or output.suffix == ".tar":
+        return []
+    found = inspect(ffmpeg, output).audio_codec
+    return [] if found == expected else [f"{fixture.name}: audio codec {found}, expected {expected}"]
+
+
+def _output_checks(
+    fixture: Fixture, output: Path, *, ffmpeg: Path, plan: dict[str, Any] | None, assembled: dict[str, Any] | None
+) -> list[str]:
+    """What the output must be besides its pixels: the plan, the warnings, the alpha and the sound's codec."""
+    failures = []
+    if plan is not None:
+        failures += check_plan(fixture, plan)
+        failures += check_warnings(fixture, assembled)
+    if fixture.alpha is not None:
+        failures += check_alpha(fixture, output, fixture.alpha, ffmpeg=ffmpeg)
+    return failures + check_audio_codec(fixture, output, ffmpeg=ffmpeg)
 
 
 def _save(frame: Frame, report_dir: Path, relative: str) -> str:
@@ -46,7 +102,8 @@ def _run_oracle(fixture: Fixture, oracle: Oracle, chrome: Path, work: Path) -> t
             out_dir=work,
             width=fixture.width,
             height=fixture.height,
-            fps=fixture.fps,
+            fps=float(fixture.fps),
+            variables=json.dumps(fixture.config.get("Variables", {})),
         )
     except oracle.error_type as error:
         return None, f"failed: {error}"
@@ -64,6 +121,7 @@ def evaluate(
     oracle: Oracle,
     chrome: Path | None,
     plan: dict[str, Any] | None = None,
+    assembled: dict[str, Any] | None = None,
     render_seconds: float | None = None,
 ) -> FixtureResult:
     """Every check of ``fixture`` on ``output``; images go to ``report_dir/<name>/``."""
@@ -85,6 +143,7 @@ def evaluate(
             oracle=oracle,
             chrome=chrome,
             plan=plan,
+            assembled=assembled,
             result=result,
         )
     except RegressionError as error:
@@ -102,11 +161,18 @@ def _compare(
     oracle: Oracle,
     chrome: Path | None,
     plan: dict[str, Any] | None,
+    assembled: dict[str, Any] | None,
     result: FixtureResult,
 ) -> None:
-    if plan is not None:
-        result.failures += check_plan(fixture, plan)
-    actual = extract(ffmpeg, output, fixture.checkpoints, width=fixture.width, height=fixture.height)
+    result.failures += _output_checks(fixture, output, ffmpeg=ffmpeg, plan=plan, assembled=assembled)
+    actual = extract(
+        ffmpeg,
+        output,
+        fixture.checkpoints,
+        width=fixture.width,
+        height=fixture.height,
+        over_white=fixture.alpha is not None,
+    )
     references: dict[int, Frame] | None = None
     if chrome is not None:
         references, result.oracle = _run_oracle(fixture, oracle, chrome, report_dir / fixture.name / "oracle")
@@ -154,7 +220,11 @@ def _compare(
         result.failures += problems[checkpoint.frame]
     if fixture.audio is not None:
         result.audio = check_audio(
-            ffmpeg, output, fixture.audio, duration=fixture.total_frames / fixture.fps, baseline=fixture.baseline_audio
+            ffmpeg,
+            output,
+            fixture.audio,
+            duration=float(fixture.total_frames / fixture.fps),
+            baseline=fixture.baseline_audio,
         )
         result.failures += [f"{fixture.name}: audio {c.name}: {c.detail}" for c in result.audio if not c.ok]
 

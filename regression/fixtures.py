@@ -5,7 +5,7 @@
     title = "what the fixture exercises"
     width = 640            # checked against the plan
     height = 360
-    fps = 30
+    fps = 30               # or a rational string, "30000/1001"; the plan must agree
     duration = 3.0         # seconds
     chunks = 3             # at least 3: seams must be crossed
     checkpoints = [0, 29, 30, 59, 60, 89]   # frame indexes compared
@@ -19,6 +19,19 @@
     onset_threshold = 0.05 # fraction of full scale that counts as sound
     max_duration_drift_ms = 25.0
     min_correlation = 0.98 # against baseline/audio.wav
+    codec = "aac"          # [none] the audio codec the container must carry
+
+    [config]               # [none] handed to the plan event as its Config (Format, Codec, Capture, Fps, Variables)
+    Format = "webm"        # the output is output.<extension of the format>
+
+    [alpha]                # only for formats with transparency: [frame, x, y] samples of the decoded alpha
+    transparent = [[0, 600, 20]]
+    opaque = [[0, 20, 20]]
+
+    warnings = ["sound"]   # [none] text each expected entry of the assemble result's Warnings contains
+
+A fixture with [alpha] is compared as it looks over white, the way a screenshot of the
+page shows it, so its baselines and the oracle's reference frames are opaque RGB too.
 """
 
 from __future__ import annotations
@@ -26,7 +39,8 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +53,8 @@ FIXTURES_DIR = Path(__file__).resolve().parent.parent / "tests" / "regression" /
 COMPOSITION = "composition"
 BASELINE = "baseline"
 BASELINE_AUDIO = "audio.wav"
+OUTPUT_NAMES = {"mp4": "output.mp4", "webm": "output.webm", "mov": "output.mov", "gif": "output.gif",
+                "png-sequence": "output.tar"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,15 @@ class AudioSpec:
     onset_threshold: float = 0.05
     max_duration_drift_ms: float = 25.0
     min_correlation: float = 0.98
+    codec: str | None = None
+
+
+@dataclass(frozen=True)
+class AlphaSpec:
+    transparent: tuple[tuple[int, int, int], ...]
+    """``(frame, x, y)`` samples whose decoded alpha must be 0."""
+    opaque: tuple[tuple[int, int, int], ...]
+    """``(frame, x, y)`` samples whose decoded alpha must be 255."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +82,7 @@ class Fixture:
     title: str
     width: int
     height: int
-    fps: int
+    fps: Fraction
     duration: float
     chunks: int
     checkpoints: tuple[int, ...]
@@ -65,10 +90,29 @@ class Fixture:
     allowed_failures: int = 0
     oracle_min_psnr: float = DEFAULT_ORACLE_MIN_PSNR
     audio: AudioSpec | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    alpha: AlphaSpec | None = None
+    warnings: tuple[str, ...] = ()
+    staged: Path | None = None
+    """A copy of the composition with its Google Fonts made local (``bundler.fonts``), when it has any."""
+
+    @property
+    def output_format(self) -> str:
+        return str(self.config.get("Format", "mp4"))
+
+    @property
+    def output_name(self) -> str:
+        return OUTPUT_NAMES[self.output_format]
+
+    @property
+    def fps_json(self) -> int | str:
+        """The rate as plans write it: a whole number, or ``num/den``."""
+        return self.fps.numerator if self.fps.denominator == 1 else f"{self.fps.numerator}/{self.fps.denominator}"
 
     @property
     def composition(self) -> Path:
-        return self.root / COMPOSITION
+        """What is rendered: the staged copy when there is one, else the fixture's own directory."""
+        return self.staged or self.root / COMPOSITION
 
     @property
     def baseline_dir(self) -> Path:
@@ -76,7 +120,7 @@ class Fixture:
 
     @property
     def total_frames(self) -> int:
-        return max(1, math.ceil(self.duration * self.fps - 1e-6))
+        return max(1, math.ceil(self.duration * self.fps.numerator / self.fps.denominator - 1e-6))
 
     def baseline_frame(self, frame: int) -> Path:
         return self.baseline_dir / frame_name(frame)
@@ -115,7 +159,53 @@ def _audio(raw: object, name: str) -> AudioSpec | None:
         onset_threshold=float(_get(raw, "onset_threshold", (int, float), name, 0.05)),
         max_duration_drift_ms=float(_get(raw, "max_duration_drift_ms", (int, float), name, 25.0)),
         min_correlation=float(_get(raw, "min_correlation", (int, float), name, 0.98)),
+        codec=str(raw["codec"]) if "codec" in raw else None,
     )
+
+
+def _fps(raw: object, name: str) -> Fraction:
+    try:
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            raise ValueError
+        value = Fraction(raw)
+    except (ValueError, ZeroDivisionError):
+        raise FixtureError(name, f"fps = {raw!r} is neither a whole number nor a num/den string") from None
+    if value <= 0:
+        raise FixtureError(name, f"fps = {raw!r} must be above 0")
+    return value
+
+
+def _samples(raw: dict[str, Any], key: str, name: str) -> tuple[tuple[int, int, int], ...]:
+    samples = raw.get(key, [])
+    if not isinstance(samples, list) or not all(
+        isinstance(s, list) and len(s) == 3 and all(isinstance(v, int) and v >= 0 for v in s) for s in samples
+    ):
+        raise FixtureError(name, f"alpha.{key} must be a list of [frame, x, y]")
+    return tuple((s[0], s[1], s[2]) for s in samples)
+
+
+def _alpha(raw: object, name: str) -> AlphaSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise FixtureError(name, "[alpha] must be a table")
+    spec = AlphaSpec(_samples(raw, "transparent", name), _samples(raw, "opaque", name))
+    if not spec.transparent and not spec.opaque:
+        raise FixtureError(name, "[alpha] names no sample")
+    return spec
+
+
+def _config(raw: object, name: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise FixtureError(name, "[config] must be a table")
+    if "Chunks" in raw:
+        raise FixtureError(name, "[config] may not set Chunks: the fixture's chunks key does")
+    format_ = raw.get("Format", "mp4")
+    if format_ not in OUTPUT_NAMES:
+        raise FixtureError(name, f"config.Format = {format_!r} is not one of {', '.join(OUTPUT_NAMES)}")
+    return dict(raw)
 
 
 def load_fixture(root: Path) -> Fixture:
@@ -135,7 +225,7 @@ def load_fixture(root: Path) -> Fixture:
         title=str(_get(table, "title", str, name)),
         width=int(_get(table, "width", int, name)),
         height=int(_get(table, "height", int, name)),
-        fps=int(_get(table, "fps", int, name)),
+        fps=_fps(_get(table, "fps", (int, str), name), name),
         duration=float(_get(table, "duration", (int, float), name)),
         chunks=int(_get(table, "chunks", int, name)),
         checkpoints=tuple(int(f) for f in _get(table, "checkpoints", list, name)),
@@ -143,6 +233,9 @@ def load_fixture(root: Path) -> Fixture:
         allowed_failures=int(_get(table, "allowed_failures", int, name, 0)),
         oracle_min_psnr=float(_get(table, "oracle_min_psnr", (int, float), name, DEFAULT_ORACLE_MIN_PSNR)),
         audio=_audio(table.get("audio"), name),
+        config=_config(table.get("config"), name),
+        alpha=_alpha(table.get("alpha"), name),
+        warnings=tuple(str(w) for w in _get(table, "warnings", list, name, [])),
     )
     if fixture.chunks < MIN_CHUNKS:
         raise FixtureError(name, f"chunks = {fixture.chunks}: at least {MIN_CHUNKS}, so seams are crossed")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import math
+import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from regression.errors import ComparisonFailed
-from tooling.media import decode_frames
+from tooling.media import decode_frames, inspect
 
 Frame = npt.NDArray[np.uint8]
 """height x width x 3, RGB."""
@@ -31,17 +33,78 @@ def psnr(a: Frame, b: Frame) -> float:
     return 10.0 * math.log10(255.0 * 255.0 / mse)
 
 
-def extract(ffmpeg: Path, video: Path, frames: Sequence[int], *, width: int, height: int) -> dict[int, Frame]:
-    """The frames ``frames`` of ``video`` (decoded with the packaged ffmpeg) by index."""
+RGBA = npt.NDArray[np.uint8]
+"""height x width x 4, straight (not premultiplied) alpha."""
+
+SEQUENCE_SUFFIX = ".tar"
+"""A PNG sequence: a tar of ``000000.png``, ``000001.png``, ..."""
+
+
+def extract(
+    ffmpeg: Path, video: Path, frames: Sequence[int], *, width: int, height: int, over_white: bool = False
+) -> dict[int, Frame]:
+    """The frames ``frames`` of ``video`` (decoded with the packaged ffmpeg) by index, as RGB.
+
+    ``over_white`` composites a transparent output over white, the way a screenshot of the page
+    shows it; otherwise the colour under the alpha is taken as it is.
+    """
+    if over_white:
+        return {index: composite_over_white(rgba) for index, rgba in extract_rgba(ffmpeg, video, frames).items()}
     wanted = sorted(set(frames))
+    if video.suffix == SEQUENCE_SUFFIX:
+        return {index: rgba[..., :3].copy() for index, rgba in _sequence_frames(video, wanted).items()}
     decoded = [
         np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3)
         for raw in decode_frames(ffmpeg, video, width=width, height=height, select=wanted)
     ]
-    if len(decoded) != len(wanted):
-        missing = wanted[len(decoded) :]
-        raise ComparisonFailed(f"{video.name} has no frame {missing[0]} (decoded {len(decoded)} of {len(wanted)})")
+    _check_count(video, wanted, len(decoded))
     return dict(zip(wanted, decoded, strict=True))
+
+
+def extract_rgba(ffmpeg: Path, video: Path, frames: Sequence[int]) -> dict[int, RGBA]:
+    """The frames ``frames`` of a webm, mov or PNG sequence with its alpha plane."""
+    wanted = sorted(set(frames))
+    if video.suffix == SEQUENCE_SUFFIX:
+        return _sequence_frames(video, wanted)
+    info = inspect(ffmpeg, video)
+    if info.width is None or info.height is None:
+        raise ComparisonFailed(f"{video.name} has no video stream")
+    width, height = info.width, info.height
+    decoder = "libvpx-vp9" if info.video_codec == "vp9" else None
+    decoded = [
+        np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4)
+        for raw in decode_frames(
+            ffmpeg, video, width=width, height=height, pix_fmt="rgba", select=wanted, decoder=decoder
+        )
+    ]
+    _check_count(video, wanted, len(decoded))
+    return dict(zip(wanted, decoded, strict=True))
+
+
+def composite_over_white(rgba: RGBA) -> Frame:
+    alpha = rgba[..., 3:4].astype(np.float64) / 255.0
+    mixed = rgba[..., :3].astype(np.float64) * alpha + 255.0 * (1.0 - alpha)
+    return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+
+
+def _sequence_frames(archive: Path, wanted: Sequence[int]) -> dict[int, RGBA]:
+    frames: dict[int, RGBA] = {}
+    with tarfile.open(archive) as tar:
+        for index in wanted:
+            try:
+                member = tar.extractfile(f"{index:06d}.png")
+            except KeyError:
+                member = None
+            if member is None:
+                raise ComparisonFailed(f"{archive.name} has no frame {index:06d}.png")
+            with Image.open(io.BytesIO(member.read())) as image:
+                frames[index] = np.asarray(image.convert("RGBA"), dtype=np.uint8).copy()
+    return frames
+
+
+def _check_count(video: Path, wanted: Sequence[int], decoded: int) -> None:
+    if decoded != len(wanted):
+        raise ComparisonFailed(f"{video.name} has no frame {wanted[decoded]} (decoded {decoded} of {len(wanted)})")
 
 
 def read_png(path: Path) -> Frame:

@@ -9,16 +9,22 @@ from the start, or frames shifted in time, disagree with it.
 Each frame gets a freshly loaded document that starts the way a chunk does: seek, draw once
 uncaptured, seek again, capture. Frame i is then what a chunk starting at i shows, which the
 handler promises is frame i of every render, however it is split.
+
+A ``<video>`` shows, as in a render, a decoded source frame; the oracle finds that frame its own
+way: it decodes the source from its start and keeps the last frame presented at or before the
+instant (``trim``), where the handler reads the packet times and decodes only a span.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import operator
+import subprocess
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from playwright.async_api import Browser, BrowserContext, Page, Route, WebSocketRoute, async_playwright
 from playwright.async_api import Error as PlaywrightError
@@ -92,11 +98,12 @@ def reference_frames(
     width: int | None = None,
     height: int | None = None,
     fps: float | None = None,
+    variables: str = "{}",
 ) -> list[Path]:
     """Screenshot each frame of the composition as ``out_dir/frame-{index:05d}.png``; the paths, in order.
 
     ``width``, ``height`` and ``fps`` default to the composition's ``data-width``,
-    ``data-height`` and ``data-fps``.
+    ``data-height`` and ``data-fps``; ``variables`` is ``Config.Variables`` as JSON.
     """
     composition_dir = composition_dir.resolve()
     wanted = [_frame_index(composition_dir, index) for index in frames]
@@ -112,10 +119,11 @@ def reference_frames(
         width, height, fps = width or spec.width, height or spec.height, fps or float(spec.fps)
     try:
         env = chromium_env(chrome)
-    except ValueError as error:
+        ffmpeg = load_prepared(chrome.parent).ffmpeg
+    except (ValueError, RuntimeUnavailable) as error:
         raise OracleError(composition_dir, wanted, str(error)) from error
     out_dir.mkdir(parents=True, exist_ok=True)
-    job = _Job(composition_dir, (width, height), float(fps), out_dir)
+    job = _Job(composition_dir, (width, height), float(fps), out_dir, ffmpeg=ffmpeg, variables=variables)
     asyncio.run(job.run(wanted, chrome, env))
     return [job.path(index) for index in wanted]
 
@@ -134,11 +142,16 @@ def _frame_index(composition: Path, index: int) -> int:
 class _Job:
     """One browser and one page for all the frames; the composition loaded afresh for each."""
 
-    def __init__(self, composition: Path, size: tuple[int, int], fps: float, out_dir: Path) -> None:
+    def __init__(
+        self, composition: Path, size: tuple[int, int], fps: float, out_dir: Path, *, ffmpeg: Path, variables: str
+    ) -> None:
         self.composition = composition
         self.width, self.height = size
         self.fps = fps
         self.out_dir = out_dir
+        self.ffmpeg = ffmpeg
+        self.variables = variables
+        self.video_dir = out_dir / "video-frames"
         self.blocked = BlockedLog()
         self.errors: list[str] = []  # thrown by the page since its frame began
 
@@ -180,7 +193,7 @@ class _Job:
         )
         context.set_default_timeout(STEP_TIMEOUT_S * 1000)
         # The same scripts a worker's page runs first: the clock, and the sub-composition files.
-        for script in init_scripts(sources=sub_composition_sources(self.composition)):
+        for script in init_scripts(self.variables, sources=sub_composition_sources(self.composition)):
             await context.add_init_script(script=script)
         await context.route(lambda _url: True, self._guard)
         await context.route_web_socket(lambda _url: True, self._refuse_socket)
@@ -188,7 +201,7 @@ class _Job:
 
     async def _guard(self, route: Route) -> None:
         url = route.request.url
-        if allowed(url, self.composition):
+        if allowed(url, self.composition) or allowed(url, self.video_dir):
             await route.continue_()
         else:
             self.blocked.add(url)
@@ -216,14 +229,44 @@ class _Job:
                 raise OracleError(self.composition, [index], f"the page threw while {what}: {errors[0]}{more}")
             return result
 
-        seek = "([index, fps]) => window.__renderzip.seek(index, fps)"
+        seek = "([index, fps, frames]) => window.__renderzip.seek(index, fps, frames)"
         await step(page.goto((self.composition / ENTRY).as_uri(), wait_until="load"), "loading")
         await step(page.evaluate("() => window.__renderzip.ready()"), "loading")
+        clips = await step(page.evaluate("() => window.__renderzip.info().videos || []"), "reading the videos")
+        try:
+            frames = [self._video_frame(clip, number, index) for number, clip in enumerate(clips)]
+        except (OSError, ValueError, subprocess.SubprocessError) as error:
+            raise OracleError(self.composition, [index], f"decoding a <video> source: {error}") from error
         # As a chunk starts: seek, draw once, then seek again and draw the captured frame.
-        await step(page.evaluate(seek, [index, self.fps]), "seeking")
+        await step(page.evaluate(seek, [index, self.fps, frames]), "seeking")
         await step(page.screenshot(type="png", animations="allow"), "drawing")
-        await step(page.evaluate(seek, [index, self.fps]), "seeking")
+        await step(page.evaluate(seek, [index, self.fps, frames]), "seeking")
         await step(page.screenshot(path=self.path(index), type="png", animations="allow"), "capturing")
+
+    def _video_frame(self, clip: dict[str, Any], number: int, index: int) -> str | None:
+        """The source frame ``clip`` shows at output frame ``index`` as a file URL, or None outside its window."""
+        start = _seconds(clip.get("start"), 0.0)
+        duration = _seconds(clip.get("duration"), math.inf)
+        at = index / self.fps
+        if at < start - 1e-9 or at >= start + duration - 1e-9:
+            return None
+        instant = at - start + _seconds(clip.get("media_start"), 0.0)
+        out = self.video_dir / f"{number}-{index}.png"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        source = (self.composition / str(clip["src"])).resolve()
+        # Frames presented at or before the instant, counted from the first; the last one written stays.
+        # trim rounds its end to the stream's time base, so the margin must outlast one tick of it.
+        argv = [str(self.ffmpeg), "-v", "error", "-nostdin", "-y", "-i", str(source), "-map", "0:v:0",
+                "-vf", f"setpts=PTS-STARTPTS,trim=end={instant + 1e-4:.6f}", "-fps_mode", "passthrough",
+                "-update", "1", "-c:v", "png", str(out)]  # fmt: skip
+        subprocess.run(argv, check=True, capture_output=True, timeout=STEP_TIMEOUT_S)
+        return out.as_uri()
+
+
+def _seconds(raw: object, default: float) -> float:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return default
+    return float(str(raw).strip().removesuffix("s"))
 
 
 def _describe(error: BaseException) -> str:

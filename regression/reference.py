@@ -26,6 +26,7 @@ class ReferenceFrames(Protocol):
         width: int | None = None,
         height: int | None = None,
         fps: float | None = None,
+        variables: str = "{}",
     ) -> list[Path]: ...
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bundler.cache import Cache, default_cache_root
+from bundler.fonts import stage_fonts
+from bundler.progress import Reporter
 from regression.evaluate import evaluate
 from regression.fixtures import Fixture
 from regression.imagerun import ImageContext, pack_project, run_jobs
@@ -38,7 +42,7 @@ class Rendered:
 
     @property
     def output(self) -> Path:
-        return self.out_dir / "output.mp4"
+        return self.out_dir / self.fixture.output_name
 
     @property
     def plan(self) -> dict[str, Any]:
@@ -53,6 +57,18 @@ class Rendered:
         return [context.host_path(path) for path in self.record.get("chunk_paths", [])]
 
 
+def stage_fixtures(fixtures: Sequence[Fixture], staging: Path, reporter: Reporter) -> list[Fixture]:
+    """Each fixture with its Google Fonts references made local from the fonts lock, as a user's render is."""
+    cache = Cache(default_cache_root())
+    staged = []
+    for fixture in fixtures:
+        composition = stage_fonts(fixture.composition, staging / fixture.name, cache, reporter)
+        staged.append(
+            fixture if composition == fixture.composition else dataclasses.replace(fixture, staged=composition)
+        )
+    return staged
+
+
 def render_job(
     fixture: Fixture, context: ImageContext, inputs: Path, *, name: str | None = None, workers: int
 ) -> dict[str, Any]:
@@ -64,6 +80,8 @@ def render_job(
         "out": context.container_path(context.out_dir / label),
         "chunks": fixture.chunks,
         "workers": workers,
+        "config": fixture.config,
+        "output_name": fixture.output_name,
     }
 
 
@@ -116,6 +134,7 @@ def compare_all(
                 oracle=oracle,
                 chrome=chrome,
                 plan=item.plan,
+                assembled=item.record.get("assembled"),
                 render_seconds=item.seconds,
             )
         )

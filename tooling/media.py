@@ -215,12 +215,20 @@ def _video_packets(packets: list[tuple[int, int, int, bool]], time_base: Fractio
 
 
 def decode_frames(
-    ffmpeg: Path, path: Path, *, width: int, height: int, pix_fmt: str = "rgb24", select: Iterable[int] | None = None
+    ffmpeg: Path,
+    path: Path,
+    *,
+    width: int,
+    height: int,
+    pix_fmt: str = "rgb24",
+    select: Iterable[int] | None = None,
+    decoder: str | None = None,
 ) -> Iterator[bytes]:
     """Raw frames of the first video stream, in order; only the ``select`` indexes when given.
 
     Frames are scaled to ``width``x``height`` (a no-op at the video's own size) and converted to
-    ``pix_fmt`` with the colour matrix the stream is tagged with.
+    ``pix_fmt`` with the colour matrix the stream is tagged with. ``decoder`` forces one (VP9's
+    alpha plane needs ``libvpx-vp9``: ffmpeg's own VP9 decoder drops it).
     """
     bytes_per_pixel = {"rgb24": 3, "bgr24": 3, "gray": 1, "rgba": 4}
     if pix_fmt not in bytes_per_pixel:
@@ -234,6 +242,7 @@ def decode_frames(
     filters.append(f"scale={width}:{height}:flags=bicubic+accurate_rnd+full_chroma_int,format={pix_fmt}")
     argv = _ffmpeg.command(
         ffmpeg,
+        *(("-c:v", decoder) if decoder else ()),
         "-i",
         str(path),
         *("-map", "0:v:0", "-vf", ",".join(filters), "-fps_mode", "passthrough"),

@@ -6,12 +6,14 @@ import json
 import math
 import re
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from handler.render.runtime import Runtime
+from handler.render.settings import ALPHA_FORMATS, OUTPUT_FORMATS
 from regression import cli
 from regression.errors import FixtureError
 from regression.fixtures import FIXTURES_DIR, discover, load_fixture
@@ -131,6 +133,18 @@ def test_committed_fixtures_load_and_have_every_baseline() -> None:
     assert any(f.audio is not None and len(f.audio.onsets) >= 3 for f in fixtures)
 
 
+def test_committed_fixtures_cover_every_output_format_alpha_and_the_features_of_hyperframes() -> None:
+    fixtures = {fixture.name: fixture for fixture in discover()}
+    assert {f.output_format for f in fixtures.values()} == set(OUTPUT_FORMATS)
+    assert {f.output_format for f in fixtures.values() if f.alpha is not None} == set(ALPHA_FORMATS)
+    assert any(f.config.get("Codec") == "h265" for f in fixtures.values())
+    assert any(f.fps.denominator != 1 for f in fixtures.values())
+    assert any("Variables" in f.config for f in fixtures.values())
+    assert (fixtures["video"].composition / "clip.mp4").is_file()
+    assert "fonts.googleapis.com" in (fixtures["google-fonts"].composition / "index.html").read_text()
+    assert all(f.warnings for f in fixtures.values() if f.output_format in ("gif", "png-sequence"))
+
+
 def test_every_fixture_moves_across_its_chunk_seams() -> None:
     """A seam that repeats or freezes a frame must show: the frames either side of it differ."""
     for fixture in discover():
@@ -145,7 +159,8 @@ def test_committed_baselines_stay_small() -> None:
     sizes = {p.parent.parent.name: 0 for p in FIXTURES_DIR.glob("*/baseline/*")}
     for path in FIXTURES_DIR.glob("*/baseline/*"):
         sizes[path.parent.parent.name] += path.stat().st_size
-    assert sum(sizes.values()) < 5 * 1024 * 1024, sizes
+    assert max(sizes.values()) < 1200 * 1024, sizes  # lossless PNGs, optimized: a few frames each
+    assert sum(sizes.values()) < 8 * 1024 * 1024, sizes
 
 
 def _fixture_dir(tmp_path: Path, toml: str) -> Path:
@@ -163,9 +178,25 @@ def test_fixture_defaults(tmp_path: Path) -> None:
     assert fixture.total_frames == 30
 
 
+def test_fixture_config_rate_alpha_and_warnings(tmp_path: Path) -> None:
+    toml = FIXTURE_TOML.replace("fps = 30", 'fps = "30000/1001"') + (
+        'warnings = ["carries none"]\n[config]\nFormat = "png-sequence"\nFps = "30000/1001"\n'
+        "[alpha]\ntransparent = [[0, 1, 2]]\n"
+    )
+    fixture = load_fixture(_fixture_dir(tmp_path, toml))
+    assert (fixture.fps, fixture.fps_json, fixture.total_frames) == (Fraction(30000, 1001), "30000/1001", 30)
+    assert (fixture.output_name, fixture.warnings) == ("output.tar", ("carries none",))
+    assert fixture.alpha is not None and fixture.alpha.transparent == ((0, 1, 2),) and fixture.alpha.opaque == ()
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
+        (("fps = 30", 'fps = "fast"'), "fps = 'fast' is neither a whole number nor a num/den string"),
+        (("fps = 30", "fps = 0"), "fps = 0 must be above 0"),
+        (("[0, 15, 29]\n", '[0, 15, 29]\n[config]\nFormat = "avi"'), "config.Format = 'avi' is not one of mp4"),
+        (("[0, 15, 29]\n", "[0, 15, 29]\n[config]\nChunks = 4"), "may not set Chunks"),
+        (("[0, 15, 29]\n", "[0, 15, 29]\n[alpha]\ntransparent = [[0, 1]]"), r"alpha.transparent must be a list of \[frame"),
         (("chunks = 3", "chunks = 2"), "at least 3, so seams are crossed"),
         (("[0, 15, 29]", "[0, 30]"), r"checkpoints must be distinct frames in \[0, 30\), got \[30\]"),
         (("[0, 15, 29]", "[0, 0]"), "checkpoints must be distinct"),
