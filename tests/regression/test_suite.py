@@ -31,6 +31,15 @@ pytestmark = [pytest.mark.docker, pytest.mark.ffmpeg]
 NO_ORACLE = Oracle(None, "not used by this test")
 EXPECTED_FIXTURES = {
     "audio",
+    "frame-rate",
+    "gif",
+    "google-fonts",
+    "h265",
+    "mov-alpha",
+    "png-sequence",
+    "variables",
+    "video",
+    "webm-alpha",
     "barcode",
     "css-keyframes",
     "effects",
