@@ -21,7 +21,7 @@ def check_plan(fixture: Fixture, plan: dict[str, Any]) -> list[str]:
     expected = {
         "Width": fixture.width,
         "Height": fixture.height,
-        "Fps": fixture.fps_json,
+        "Fps": fixture.fps.to_json(),
         "TotalFrames": fixture.total_frames,
         "ChunkCount": fixture.chunks,
     }
@@ -37,7 +37,9 @@ def check_alpha(fixture: Fixture, output: Path, spec: AlphaSpec, *, ffmpeg: Path
     samples = [(frame, x, y, 0) for frame, x, y in spec.transparent] + [
         (frame, x, y, 255) for frame, x, y in spec.opaque
     ]
-    frames = extract_rgba(ffmpeg, output, sorted({frame for frame, _, _, _ in samples}))
+    frames = extract_rgba(
+        ffmpeg, output, sorted({frame for frame, _, _, _ in samples}), width=fixture.width, height=fixture.height
+    )
     failures = []
     for frame, x, y, expected in samples:
         pixels = frames[frame]
@@ -223,7 +225,7 @@ def _compare(
             ffmpeg,
             output,
             fixture.audio,
-            duration=float(fixture.total_frames / fixture.fps),
+            duration=fixture.fps.seconds(fixture.total_frames),
             baseline=fixture.baseline_audio,
         )
         result.failures += [f"{fixture.name}: audio {c.name}: {c.detail}" for c in result.audio if not c.ok]

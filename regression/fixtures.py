@@ -36,14 +36,13 @@ page shows it, so its baselines and the oracle's reference frames are opaque RGB
 
 from __future__ import annotations
 
-import math
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from handler.render.settings import FrameRate
 from regression.errors import FixtureError
 
 DEFAULT_MIN_PSNR = 40.0
@@ -82,7 +81,7 @@ class Fixture:
     title: str
     width: int
     height: int
-    fps: Fraction
+    fps: FrameRate
     duration: float
     chunks: int
     checkpoints: tuple[int, ...]
@@ -105,11 +104,6 @@ class Fixture:
         return OUTPUT_NAMES[self.output_format]
 
     @property
-    def fps_json(self) -> int | str:
-        """The rate as plans write it: a whole number, or ``num/den``."""
-        return self.fps.numerator if self.fps.denominator == 1 else f"{self.fps.numerator}/{self.fps.denominator}"
-
-    @property
     def composition(self) -> Path:
         """What is rendered: the staged copy when there is one, else the fixture's own directory."""
         return self.staged or self.root / COMPOSITION
@@ -120,7 +114,7 @@ class Fixture:
 
     @property
     def total_frames(self) -> int:
-        return max(1, math.ceil(self.duration * self.fps.numerator / self.fps.denominator - 1e-6))
+        return self.fps.frames_in(self.duration)
 
     def baseline_frame(self, frame: int) -> Path:
         return self.baseline_dir / frame_name(frame)
@@ -163,16 +157,12 @@ def _audio(raw: object, name: str) -> AudioSpec | None:
     )
 
 
-def _fps(raw: object, name: str) -> Fraction:
+def _fps(raw: object, name: str) -> FrameRate:
+    """The rate read as the handler reads ``Config.Fps``, so the fixture and the plan count frames alike."""
     try:
-        if isinstance(raw, bool) or not isinstance(raw, int | str):
-            raise ValueError
-        value = Fraction(raw)
-    except (ValueError, ZeroDivisionError):
-        raise FixtureError(name, f"fps = {raw!r} is neither a whole number nor a num/den string") from None
-    if value <= 0:
-        raise FixtureError(name, f"fps = {raw!r} must be above 0")
-    return value
+        return FrameRate.parse(raw)
+    except ValueError as error:
+        raise FixtureError(name, f"fps = {raw!r}: {error}") from None
 
 
 def _samples(raw: dict[str, Any], key: str, name: str) -> tuple[tuple[int, int, int], ...]:
