@@ -5,6 +5,8 @@
   page) and the encode ceiling (ffmpeg alone on the same frames);
 - parallelism: 4 chunks on one worker whose chunks each take every core (K pages)
   against one worker per core with one page each, and the cores kept busy (from /proc/stat);
+- output formats at 1280x720: frames/s of one chunk and of assemble (with its frame-hash
+  manifest) for every format and codec, opaque and, where the format keeps it, with alpha;
 - cold start: preparing Chromium and ffmpeg from an empty directory against
   decoding the upstream ``chromium.br`` with Node's streaming brotli, as
   ``@sparticuz/chromium`` does;
@@ -36,13 +38,13 @@ from handler.render import engine
 from handler.render.chrome.browser import Browser
 from handler.render.ffmpeg import encode
 from handler.render.runtime import Runtime, prepare
-from handler.render.settings import PlanRequest
+from handler.render.settings import ALPHA_FORMATS, CODECS_BY_NAME, OUTPUT_FORMATS, EncoderSettings, PlanRequest
 from runner import local
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAMES = 90
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>
-html, body {{ margin: 0; background: #102030; }}
+html, body {{ margin: 0; background: {background}; }}
 #root {{ position: relative; width: {w}px; height: {h}px; overflow: hidden; }}
 .b {{ position: absolute; width: {s}px; height: {s}px; border-radius: 20%;
       animation: slide 3s linear infinite alternate; }}
@@ -55,7 +57,7 @@ h1 {{ position: absolute; top: 40%; width: 100%; text-align: center; color: #fff
 {blocks}<h1>renderzip bench</h1></div></body></html>"""
 
 
-def composition(directory: Path, width: int, height: int) -> Path:
+def composition(directory: Path, width: int, height: int, *, background: str = "#102030") -> Path:
     size = height // 6
     blocks = "".join(
         f'<div class="b" style="left:{i * width // 8}px;top:{(i % 3) * height // 3}px;'
@@ -63,7 +65,7 @@ def composition(directory: Path, width: int, height: int) -> Path:
         for i in range(8)
     )
     directory.mkdir(parents=True)
-    page = PAGE.format(w=width, h=height, s=size, dx=width // 3, dy=height // 4, blocks=blocks)
+    page = PAGE.format(w=width, h=height, s=size, dx=width // 3, dy=height // 4, blocks=blocks, background=background)
     (directory / "index.html").write_text(page, encoding="utf-8")
     return directory
 
@@ -309,6 +311,65 @@ def video(runtime: Runtime, work: Path) -> dict[str, Any]:
     }
 
 
+SUFFIXES = {"png-sequence": "tar"}
+
+
+def _format_cases() -> list[tuple[str, str, str]]:
+    """(format, codec, capture) for every output: mp4 once per codec; the alpha formats also with PNG capture."""
+    cases = [("mp4", codec, "jpeg") for codec in CODECS_BY_NAME]
+    cases += [(fmt, "h264", "jpeg") for fmt in OUTPUT_FORMATS if fmt != "mp4"]
+    cases += [(fmt, "h264", "png") for fmt in ALPHA_FORMATS]
+    return cases
+
+
+def formats(runtime: Runtime, work: Path) -> list[dict[str, Any]]:
+    """One chunk of FRAMES at 1280x720 per output format, then its assemble, each timed apart."""
+    opaque = composition(work / "formats-opaque", 1280, 720)
+    transparent = composition(work / "formats-alpha", 1280, 720, background="transparent")
+    scratch = work / "formats-scratch"
+    scratch.mkdir()
+    rows = []
+    for fmt, codec, capture in _format_cases():
+        name = f"{fmt}-{codec}-{capture}"
+        encoder = EncoderSettings.for_output(fmt, codec, capture_format=capture)
+        project = transparent if encoder.alpha else opaque
+        plan_dir = work / f"formats-plan-{name}"
+        planned = engine.plan(
+            project, plan_dir, PlanRequest(encoder=encoder, chunks=1), runtime=runtime, scratch=scratch
+        )
+        started = time.monotonic()
+        chunk = engine.render_chunk(
+            plan_dir, planned.plan_hash, 0, work / f"formats-chunk-{name}.mp4", runtime=runtime, scratch=scratch
+        )
+        chunk_s = time.monotonic() - started
+        started = time.monotonic()
+        out = engine.assemble(
+            plan_dir,
+            planned.plan_hash,
+            [chunk.path],
+            work / f"formats-out-{name}.{SUFFIXES.get(fmt, fmt)}",
+            runtime=runtime,
+            scratch=scratch,
+        )
+        assemble_s = time.monotonic() - started
+        rows.append(
+            {
+                "format": fmt,
+                "codec": encoder.codec,
+                "capture": capture,
+                "alpha": encoder.alpha,
+                "pix_fmt": encoder.pix_fmt,
+                "pages": chunk.pages,
+                "chunk_fps": round(FRAMES / chunk_s, 1),
+                "chunk_frames_fps": round(FRAMES / chunk.frames_s, 1),
+                "assemble_s": round(assemble_s, 2),
+                "render_fps": round(FRAMES / (chunk_s + assemble_s), 1),
+                "output_kib": round(out.bytes / 1024),
+            }
+        )
+    return rows
+
+
 def cold_start(work: Path) -> dict[str, Any]:
     started = time.monotonic()
     prepare(root=work / "cold-runtime")
@@ -349,7 +410,7 @@ def rebuild(work: Path) -> dict[str, Any]:
     }
 
 
-PARTS = ("throughput", "parallelism", "video", "cold-start", "build")
+PARTS = ("throughput", "parallelism", "formats", "video", "cold-start", "build")
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -377,6 +438,12 @@ def print_report(report: dict[str, Any]) -> None:
             f" ({pages['cores_busy']} cores busy), {workers['workers']} workers x 1 page {workers['wall_s']}s"
             f" ({workers['cores_busy']} cores busy), ratio {par['wall_ratio_pages_vs_workers']}"
         )
+    for row in report.get("formats", []):
+        print(
+            f"{row['format']:>12} {row['codec']:<10} {row['capture']:<4} {'alpha' if row['alpha'] else 'opaque':<6}"
+            f" 1280x720: chunk {row['chunk_fps']} fps ({row['chunk_frames_fps']} without start-up),"
+            f" assemble {row['assemble_s']} s, chunk + assemble {row['render_fps']} fps, {row['output_kib']} KiB"
+        )
     if "video" in report:
         clip = report["video"]
         print(
@@ -402,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
             report["throughput"] = [throughput(runtime, work, 1280, 720), throughput(runtime, work, 1920, 1080)]
         if "parallelism" in parts:
             report["parallelism"] = parallelism(work)
+        if "formats" in parts:
+            report["formats"] = formats(runtime, work)
         if "video" in parts:
             report["video"] = video(runtime, work)
         if "cold-start" in parts:

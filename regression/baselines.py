@@ -8,7 +8,9 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from regression.fixtures import BASELINE_AUDIO, Fixture, frame_name
+from handler.render.framesfile import first_difference
+from regression.fixtures import BASELINE_AUDIO, BASELINE_FRAMES, Fixture, frame_name
+from regression.framecheck import load_manifest, read_recorded, write_recorded
 from regression.frames import extract, format_psnr, psnr, read_png, write_png
 from regression.sound import Samples, correlation, pcm, read_wav, write_baseline
 
@@ -21,9 +23,13 @@ class Change:
     old_vs_new: float | None
     """PSNR in dB for a frame, correlation for the audio; None when there was no old baseline."""
     changed: bool
+    note: str = ""
+    """Said instead of the figure, for items that have none (the frame hashes)."""
 
     def describe(self) -> str:
         verdict = "changed" if self.changed else "unchanged"
+        if self.note:
+            return f"{self.fixture}: {self.item}: {self.note}"
         if self.old_vs_new is None:
             return f"{self.fixture}: {self.item}: new"
         if self.item == "audio":
@@ -48,7 +54,8 @@ def update(fixture: Fixture, output: Path, *, ffmpeg: Path) -> list[Change]:
         old = psnr(read_png(path), pixels) if path.is_file() else None
         write_png(pixels, path, small=True)
         changes.append(Change(fixture.name, f"frame {frame}", old, old is None or not math.isinf(old)))
-    wanted = {frame_name(frame) for frame in fixture.checkpoints} | {BASELINE_AUDIO}
+    changes.append(_update_frame_hashes(fixture, output))
+    wanted = {frame_name(frame) for frame in fixture.checkpoints} | {BASELINE_AUDIO, BASELINE_FRAMES}
     for stale in sorted(fixture.baseline_dir.iterdir()):
         if stale.name not in wanted:
             stale.unlink()
@@ -66,3 +73,18 @@ def update(fixture: Fixture, output: Path, *, ffmpeg: Path) -> list[Change]:
 def _samples(wav_bytes: bytes) -> Samples:
     with wave.open(io.BytesIO(wav_bytes), "rb") as source:
         return pcm(source.readframes(source.getnframes()))
+
+
+def _update_frame_hashes(fixture: Fixture, output: Path) -> Change:
+    """Record the output's frame hashes from its manifest, saying how many frames changed and where first."""
+    old, new = read_recorded(fixture.baseline_frames), load_manifest(output).frames
+    write_recorded(new, fixture.baseline_frames)
+    if old is None:
+        return Change(fixture.name, "frame hashes", None, True, note=f"new ({len(new)} frames)")
+    first = first_difference(old, new)
+    if first is None:
+        return Change(fixture.name, "frame hashes", None, False, note=f"all {len(new)} frames unchanged")
+    changed = sum(1 for a, b in zip(old, new, strict=False) if a != b) + abs(len(old) - len(new))
+    return Change(
+        fixture.name, "frame hashes", None, True, note=f"{changed} of {len(new)} frames changed, the first is {first}"
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 from regression.errors import ComparisonFailed, RegressionError
 from regression.fixtures import AlphaSpec, Fixture, frame_name
+from regression.framecheck import check_frames
 from regression.frames import Frame, extract, extract_rgba, format_psnr, heatmap, psnr, read_png, write_png
 from regression.reference import Oracle
 from regression.results import CheckpointResult, FixtureResult
@@ -167,6 +168,9 @@ def _compare(
     result: FixtureResult,
 ) -> None:
     result.failures += _output_checks(fixture, output, ffmpeg=ffmpeg, plan=plan, assembled=assembled)
+    frames = check_frames(fixture, output)
+    result.failures += frames.failures
+    result.frames_identical, result.first_changed_frame = frames.describe(), frames.first_difference
     actual = extract(
         ffmpeg,
         output,

@@ -52,6 +52,7 @@ FIXTURES_DIR = Path(__file__).resolve().parent.parent / "tests" / "regression" /
 COMPOSITION = "composition"
 BASELINE = "baseline"
 BASELINE_AUDIO = "audio.wav"
+BASELINE_FRAMES = "frames.sha256"  # the sha256 of every decoded frame, one a line, from the frame manifest
 OUTPUT_NAMES = {"mp4": "output.mp4", "webm": "output.webm", "mov": "output.mov", "gif": "output.gif",
                 "png-sequence": "output.tar"}  # fmt: skip
 
@@ -122,6 +123,10 @@ class Fixture:
     @property
     def baseline_audio(self) -> Path:
         return self.baseline_dir / BASELINE_AUDIO
+
+    @property
+    def baseline_frames(self) -> Path:
+        return self.baseline_dir / BASELINE_FRAMES
 
 
 def frame_name(frame: int) -> str:

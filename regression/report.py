@@ -45,6 +45,8 @@ class FixtureJson(TypedDict):
     oracle: str
     oracle_floor: float
     min_oracle_psnr: float | str | None
+    frames_identical: str
+    first_changed_frame: int | None
     checkpoints: list[CheckpointJson]
     audio: list[AudioJson]
     failures: list[str]
@@ -82,6 +84,8 @@ def to_json(
                 "oracle": r.oracle,
                 "oracle_floor": r.oracle_floor,
                 "min_oracle_psnr": psnr_json(r.min_oracle_psnr),
+                "frames_identical": r.frames_identical,
+                "first_changed_frame": r.first_changed_frame,
                 "checkpoints": [
                     {
                         "frame": c.frame,
@@ -140,7 +144,7 @@ def write_reports(report: ReportJson, results: Sequence[FixtureResult], out_dir:
 
 
 def summary_table(results: Sequence[FixtureResult]) -> str:
-    rows = [("fixture", "result", "render s", "compare s", "min PSNR dB", "oracle dB", "failing")]
+    rows = [("fixture", "result", "render s", "compare s", "min PSNR dB", "oracle dB", "same frames", "failing")]
     for r in results:
         rows.append(
             (
@@ -150,11 +154,12 @@ def summary_table(results: Sequence[FixtureResult]) -> str:
                 f"{r.compare_seconds:.1f}",
                 format_psnr(r.min_psnr),
                 r.oracle_summary,
+                r.frames_identical,
                 ", ".join(str(f) for f in r.failing_frames) or ("audio" if r.failures else "-"),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    right = {2, 3, 4, 5}
+    right = {2, 3, 4, 5, 6}
     lines = [
         "  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
         for row in rows
@@ -242,6 +247,7 @@ def render_html(report: ReportJson, results: Sequence[FixtureResult]) -> str:
         f'<td class="num">{"-" if r.render_seconds is None else f"{r.render_seconds:.1f}"}</td>'
         f'<td class="num">{format_psnr(r.min_psnr)}</td>'
         f'<td class="num">{escape(r.oracle_summary)}</td>'
+        f'<td class="num">{escape(r.frames_identical)}</td>'
         f"<td>{escape(', '.join(str(f) for f in r.failing_frames) or '-')}</td></tr>"
         for r in results
     )
@@ -251,7 +257,7 @@ def render_html(report: ReportJson, results: Sequence[FixtureResult]) -> str:
         f" zip sha256 {escape(report['zip_sha256'][:16])}; whole suite {report['seconds']:.1f} s,"
         f" rendering {report['render_seconds']:.1f} s</p>",
         "<table><tr><th>fixture</th><th>result</th><th>render s</th><th>min PSNR dB</th>"
-        f"<th>min oracle dB</th><th>failing frames</th></tr>{summary_rows}</table>",
+        f"<th>min oracle dB</th><th>frames as recorded</th><th>failing frames</th></tr>{summary_rows}</table>",
         *(_fixture_section(r) for r in results),
     ]
     return (

@@ -40,6 +40,9 @@ class FixtureResult:
     failures: list[str] = field(default_factory=list)
     """One line each, naming the fixture and the checkpoint (or clip)."""
     error: str | None = None
+    frames_identical: str = "-"
+    """``k/n``: frames whose hash equals the recorded one (``frames.sha256``); ``-`` without a record."""
+    first_changed_frame: int | None = None
 
     @property
     def ok(self) -> bool:

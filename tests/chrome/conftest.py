@@ -20,6 +20,7 @@ from bundler.fetch import fetch_npm_tarball
 from bundler.progress import SilentReporter
 from handler.errors import RuntimeUnavailable
 from handler.render.chrome.browser import Browser
+from handler.render.framesfile import FramesManifest, first_difference, manifest_path
 from handler.render.runtime import Runtime, prepare
 from tests.conftest import in_ci
 
@@ -174,3 +175,10 @@ def read_barcode(png: bytes) -> int:
     for bit in range(16):
         value = (value << 1) | int(dark(image, bit * 20 + 10, 20))
     return value
+
+
+def assert_same_frames(a: Path, b: Path) -> None:
+    """The two renders' frame-hash manifests list the same decoded frames; otherwise name the first that differs."""
+    left, right = (FramesManifest.from_bytes(manifest_path(p).read_bytes(), where=str(p)).frames for p in (a, b))
+    first = first_difference(left, right)
+    assert first is None, f"{a.name} and {b.name} first differ at frame {first} ({len(left)} vs {len(right)} frames)"

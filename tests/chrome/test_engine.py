@@ -20,7 +20,7 @@ from runner import local
 from tests.integration.conftest import barcode_values
 from tooling import media
 
-from .conftest import composition
+from .conftest import assert_same_frames, composition
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,11 +56,7 @@ def test_one_chunk_or_four_capture_identical_frames(runtime: Runtime, tmp_path: 
     lossless = {"capture": "png", "crf": 0}
     _, one = render(runtime, composition("mixed"), tmp_path / "one", RenderConfig(chunks=1, **lossless))  # type: ignore[arg-type]
     _, four = render(runtime, composition("mixed"), tmp_path / "four", RenderConfig(chunks=4, **lossless))  # type: ignore[arg-type]
-    info = media.inspect(runtime.ffmpeg, one)
-    size = {"width": info.width, "height": info.height}
-    assert list(media.decode_frames(runtime.ffmpeg, one, **size)) == list(
-        media.decode_frames(runtime.ffmpeg, four, **size)
-    )
+    assert_same_frames(one, four)
 
 
 def test_the_same_chunk_twice_in_two_processes_gives_identical_bytes(runtime: Runtime, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from handler.render.runtime import Runtime
 from runner import local
 from tooling import media
 
-from .conftest import composition
+from .conftest import assert_same_frames, composition
 from .test_alpha import SIZE, _alpha, _project
 from .test_engine import render
 
@@ -26,10 +26,7 @@ def test_prores_in_one_chunk_or_three_gives_the_same_frames_and_keeps_the_sound(
     _, three = render(runtime, composition("tone"), tmp_path / "three", RenderConfig(chunks=3, format="mov"))
     info = media.inspect(runtime.ffmpeg, three)
     assert info.video_codec == "prores" and info.audio_codec == "aac"
-    size = {"width": info.width or 0, "height": info.height or 0}
-    assert list(media.decode_frames(runtime.ffmpeg, one, **size)) == list(
-        media.decode_frames(runtime.ffmpeg, three, **size)
-    )
+    assert_same_frames(one, three)
 
 
 def test_prores_4444_keeps_transparency_where_nothing_is_painted(runtime: Runtime, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from handler.render.runtime import Runtime
 from tests.integration.conftest import barcode_values
 from tooling import media
 
-from .conftest import composition
+from .conftest import assert_same_frames, composition
 from .test_engine import render
 
 pytestmark = pytest.mark.chrome
@@ -35,11 +35,7 @@ def test_lossless_vp9_in_one_chunk_or_three_decodes_to_the_same_frames(runtime: 
     lossless = {"capture": "png", "crf": 0, "format": "webm"}
     _, one = render(runtime, composition("mixed"), tmp_path / "one", RenderConfig(chunks=1, **lossless))  # type: ignore[arg-type]
     _, three = render(runtime, composition("mixed"), tmp_path / "three", RenderConfig(chunks=3, **lossless))  # type: ignore[arg-type]
-    info = media.inspect(runtime.ffmpeg, one)
-    size = {"width": info.width or 0, "height": info.height or 0}
-    assert list(media.decode_frames(runtime.ffmpeg, one, **size)) == list(
-        media.decode_frames(runtime.ffmpeg, three, **size)
-    )
+    assert_same_frames(one, three)
 
 
 def test_a_webm_carries_the_sound_as_opus(runtime: Runtime, tmp_path: Path) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
+from handler.digest import file_sha256
+from handler.render.framesfile import FramesManifest, frame_hashes, manifest_path
 from tooling.media import inspect
 
 
@@ -27,4 +30,8 @@ def shift_one_frame_late(ffmpeg: Path, video: Path, out: Path) -> Path:
         *("-r", fps, str(out)),
     ]
     subprocess.run(argv, check=True, capture_output=True, timeout=120)
+    # Its own manifest, as a renderer with that timing bug would have written beside it.
+    source = FramesManifest.from_bytes(manifest_path(video).read_bytes(), where=video.name)
+    shifted = dataclasses.replace(source, frames=frame_hashes(ffmpeg, out), video_sha256=file_sha256(out))
+    manifest_path(out).write_bytes(shifted.to_bytes())
     return out

@@ -223,18 +223,20 @@ def test_unknown_fixture_is_an_error_before_anything_renders(
 def _results() -> list[FixtureResult]:
     good = FixtureResult("alpha", "A", 40.0, 0, 30.0, render_seconds=3.25)
     good.checkpoints = [CheckpointResult(0, math.inf, True), CheckpointResult(30, 45.5, True)]
+    good.frames_identical = "31/31"
     bad = FixtureResult("beta", "B <b>", 40.0, 0, 30.0, render_seconds=4.0, oracle="ran")
     bad.checkpoints = [CheckpointResult(0, 12.25, False, 11.0, 41.0, False, {"actual": "beta/frame-0000-actual.png"})]
     bad.audio = [AudioCheck("clip 1 onset", None, 15.0, False, "expected at 0.400 s: no sound")]
     bad.failures = ["beta: frame 0: PSNR 12.25 dB against the baseline, under 40 dB"]
+    bad.frames_identical, bad.first_changed_frame = "0/31", 0
     return [good, bad]
 
 
 def test_summary_table_has_one_row_per_fixture() -> None:
     lines = summary_table(_results()).splitlines()
     assert lines[0].split()[:3] == ["fixture", "result", "render"]
-    assert lines[2].split() == ["alpha", "PASS", "3.2", "0.0", "45.50", "not", "run", "-"]
-    assert lines[3].split() == ["beta", "FAIL", "4.0", "0.0", "12.25", "11.00", "0"]
+    assert lines[2].split() == ["alpha", "PASS", "3.2", "0.0", "45.50", "not", "run", "31/31", "-"]
+    assert lines[3].split() == ["beta", "FAIL", "4.0", "0.0", "12.25", "11.00", "0/31", "0"]
 
 
 def test_report_json_and_html(tmp_path: Path) -> None:
@@ -245,6 +247,7 @@ def test_report_json_and_html(tmp_path: Path) -> None:
     assert report["ok"] is False
     assert report["fixtures"][0]["checkpoints"][0]["psnr"] == "inf"
     assert report["fixtures"][1]["checkpoints"][0]["oracle_baseline"] == 41.0
+    assert (report["fixtures"][1]["frames_identical"], report["fixtures"][1]["first_changed_frame"]) == ("0/31", 0)
     html = render_html(report, results)
     assert "<h1>renderzip regression: FAIL</h1>" in html
     assert "B &lt;b&gt;" in html and "B <b>" not in html

@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from handler.render.framesfile import manifest_path
 from handler.render.runtime import Runtime
 from regression import baselines
 from regression.evaluate import evaluate
 from regression.fixtures import Fixture, load_fixture
+from regression.framecheck import check_frames
 from regression.reference import Oracle, load_oracle
 from regression.results import FixtureResult
 from tests.conftest import in_ci
@@ -60,6 +62,11 @@ def _evaluate(
     return evaluate(fixture, video, ffmpeg=runtime.ffmpeg, report_dir=report_dir, oracle=oracle, chrome=chrome)
 
 
+def evaluate_frames(fixture: Fixture, output: Path) -> tuple[tuple[str, ...], str, int | None]:
+    check = check_frames(fixture, output)
+    return check.failures, check.describe(), check.first_difference
+
+
 def _frames_named(failures: list[str], fixture: str) -> list[int]:
     """The checkpoint frames the failure lines name, each line starting with the fixture's name."""
     frames = []
@@ -94,7 +101,7 @@ def test_suite_passes_in_the_standin_image(suite_run: SuiteRun) -> None:
 
 def test_terminal_summary_lists_every_fixture_with_its_time(suite_run: SuiteRun) -> None:
     lines = suite_run.stdout.splitlines()
-    header = "fixture result render s compare s min PSNR dB oracle dB failing"
+    header = "fixture result render s compare s min PSNR dB oracle dB same frames failing"
     assert " ".join(lines[0].split()) == header
     assert set(lines[1]) == {"-", " "}
     rows = {line.split()[0]: line.split() for line in lines[2 : 2 + len(EXPECTED_FIXTURES)]}
@@ -142,6 +149,29 @@ def test_a_one_frame_time_shift_fails_naming_the_fixture_and_frames(
     # Frame 0 is repeated, so only checkpoint 0 still matches.
     assert _frames_named(result.failures, "barcode") == [f for f in fixture.checkpoints if f != 0]
     assert "barcode: frame 30: PSNR " in "\n".join(result.failures)
+    # The recorded frame hashes see it beyond the checkpoints: every barcode frame is unique.
+    assert (result.frames_identical, result.first_changed_frame) == (f"1/{fixture.total_frames}", 1)
+
+
+def test_the_frame_manifest_must_be_there_whole_and_of_the_output(
+    suite_run: SuiteRun, fixtures: dict[str, Fixture], packaged_runtime: Runtime, tmp_path: Path
+) -> None:
+    fixture, rendered = fixtures["barcode"], suite_run.rendered["barcode"]
+    assert evaluate_frames(fixture, rendered.output) == ((), f"{fixture.total_frames}/{fixture.total_frames}", None)
+    alone = tmp_path / "alone" / "output.mp4"
+    alone.parent.mkdir()
+    shutil.copyfile(rendered.output, alone)
+    missing = "barcode: no frame manifest output.mp4.frames.json beside the output"
+    assert evaluate_frames(fixture, alone)[0] == (missing,)
+    manifest = json.loads(manifest_path(rendered.output).read_text())
+    manifest["frames"] = manifest["frames"][:-1]
+    manifest_path(alone).write_text(json.dumps(manifest))
+    with alone.open("ab") as tail:
+        tail.write(b"\0")
+    assert evaluate_frames(fixture, alone)[0] == (
+        f"barcode: the frame manifest lists {fixture.total_frames - 1} frames, the fixture has {fixture.total_frames}",
+        "barcode: the frame manifest's video_sha256 is not the output's",
+    )
 
 
 def test_chunks_assembled_out_of_order_fail_naming_the_frames_of_the_swapped_chunks(
@@ -153,6 +183,7 @@ def test_chunks_assembled_out_of_order_fail_naming_the_frames_of_the_swapped_chu
     assert not result.ok
     # Chunks 0 and 1 (frames 0-59) traded places; chunk 2 (frames 60-89) is where it belongs.
     assert _frames_named(result.failures, "barcode") == [f for f in fixture.checkpoints if f < 60]
+    assert (result.frames_identical, result.first_changed_frame) == (f"30/{fixture.total_frames}", 0)
 
 
 def test_a_dropped_audio_clip_fails_naming_the_fixture_and_the_clip(
@@ -202,12 +233,17 @@ def test_update_baselines_reports_what_changed(
         "barcode: frame 1: old vs new PSNR inf dB (unchanged)",
     ]
     assert not any(c.changed for c in unchanged)
+    hashes = next(c for c in unchanged if c.item == "frame hashes")
+    assert hashes.describe() == f"barcode: frame hashes: all {copy.total_frames} frames unchanged"
     shifted = shift_one_frame_late(packaged_runtime.ffmpeg, output, tmp_path / "late.mp4")
     changed = {c.item: c for c in baselines.update(copy, shifted, ffmpeg=packaged_runtime.ffmpeg)}
     assert not changed["frame 0"].changed
     assert changed["frame 30"].changed and changed["frame 30"].old_vs_new is not None
     assert changed["frame 30"].old_vs_new < 20
     assert re.fullmatch(r"barcode: frame 30: old vs new PSNR \d+\.\d\d dB \(changed\)", changed["frame 30"].describe())
+    assert changed["frame hashes"].describe() == (
+        f"barcode: frame hashes: {copy.total_frames - 1} of {copy.total_frames} frames changed, the first is 1"
+    )
 
 
 def test_report_json_encodes_identical_frames_as_inf(suite_run: SuiteRun) -> None:
