@@ -123,6 +123,17 @@ def deploy(session: nox.Session) -> None:
 
 
 @nox.session
+def distributed(session: nox.Session) -> None:
+    """The state machine run for real: moto executes it, each task a container of the Lambda image."""
+    _install_dev(session)
+    _ensure_zip(session)
+    if os.environ.get("RENDERZIP_PROVISION", "1") != "0":
+        session.run("python", "-m", "probes", "provision", env={"PYTHONPATH": str(ROOT)})
+    args = session.posargs or ["tests/integration/distributed"]
+    session.run("python", "-m", "pytest", "-m", "distributed", *args, env={"PYTHONPATH": str(ROOT)})
+
+
+@nox.session
 def statemachine(session: nox.Session) -> None:
     """Print the Step Functions definition (`-- --max-concurrency N`)."""
     _deploy_tool(session, "statemachine", *session.posargs)

@@ -38,7 +38,14 @@ from handler.render import engine
 from handler.render.chrome.browser import Browser
 from handler.render.ffmpeg import encode
 from handler.render.runtime import Runtime, prepare
-from handler.render.settings import ALPHA_FORMATS, CODECS_BY_NAME, OUTPUT_FORMATS, EncoderSettings, PlanRequest
+from handler.render.settings import (
+    ALPHA_FORMATS,
+    CODECS_BY_NAME,
+    OUTPUT_FORMATS,
+    OUTPUT_SUFFIXES,
+    EncoderSettings,
+    PlanRequest,
+)
 from runner import local
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -311,7 +318,6 @@ def video(runtime: Runtime, work: Path) -> dict[str, Any]:
     }
 
 
-SUFFIXES = {"png-sequence": "tar"}
 
 
 def _format_cases() -> list[tuple[str, str, str]]:
@@ -347,7 +353,7 @@ def formats(runtime: Runtime, work: Path) -> list[dict[str, Any]]:
             plan_dir,
             planned.plan_hash,
             [chunk.path],
-            work / f"formats-out-{name}.{SUFFIXES.get(fmt, fmt)}",
+            work / f"formats-out-{name}{OUTPUT_SUFFIXES[fmt]}",
             runtime=runtime,
             scratch=scratch,
         )

@@ -1,4 +1,4 @@
-"""``python -m deploy``: up, render, statemachine, template.
+"""``python -m deploy``: up, verify, render, statemachine, template.
 
 Errors end as every command line of the project does (`tooling.cli_errors`): one
 ``ERROR ...`` line and a ``hint:`` line, exit status 2.
@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--artifact-bucket", help="bucket for the zip (default renderzip-artifacts-<account>-<region>)")
     up.add_argument("--max-concurrency", type=_concurrency, help=f"Map concurrency (default {DEFAULT_MAX_CONCURRENCY})")
 
+    check = commands.add_parser("verify", help="check that the stack's function runs the built zip")
+    check.add_argument("--stack", required=True)
+    check.add_argument("--region")
+    check.add_argument("--manifest", type=Path, default=Path("dist/handler.zip.manifest.json"))
+
     render = commands.add_parser("render", help="render a composition on the stack's state machine")
     render.add_argument("project_dir", type=Path)
     render.add_argument("-o", "--output", type=Path, required=True)
@@ -76,8 +81,24 @@ def _up(args: argparse.Namespace) -> int:
         report=_say,
     )
     _say(f"stack {result.stack}: {result.action}")
+    manifest = args.zip.with_name(args.zip.name + ".manifest.json")
+    if manifest.is_file():
+        from deploy.verify import verify  # noqa: PLC0415
+
+        verified = verify(make_session(args.region), stack=args.stack, manifest=manifest)
+        _say(f"verified: {verified.function_arn} runs the built zip (CodeSha256 {verified.code_sha256})")
+    else:
+        _say(f"not verified: no {manifest.name} beside {args.zip}")
     for key in sorted(result.outputs):
         print(f"{key}\t{result.outputs[key]}")
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from deploy.verify import verify  # noqa: PLC0415 - boto3 clients only when verifying
+
+    result = verify(make_session(args.region), stack=args.stack, manifest=args.manifest)
+    print(f"{result.function_arn}\tCodeSha256 {result.code_sha256}\tthe built zip")
     return EXIT_OK
 
 
@@ -109,6 +130,8 @@ def _run(args: argparse.Namespace) -> int:
             return _up(args)
         if args.command == "render":
             return _render(args)
+        if args.command == "verify":
+            return _verify(args)
     if args.command == "statemachine":
         machine = definition(args.function_arn, max_concurrency=args.max_concurrency, retry=DEFAULT_POLICY)
         print(json.dumps(machine, indent=2))

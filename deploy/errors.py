@@ -48,3 +48,16 @@ class RemoteRenderFailed(DeployError):
             f"execution {execution_arn} ended {status}{detail}",
             "see the execution's history in the Step Functions console, and the function's log group",
         )
+
+
+class CodeDrift(DeployError):
+    """The deployed function's code is not the built zip."""
+
+    def __init__(self, function_arn: str, deployed: str, built: str, manifest: object) -> None:
+        self.function_arn = function_arn
+        self.deployed = deployed
+        self.built = built
+        super().__init__(
+            f"{function_arn} runs code with CodeSha256 {deployed}, not the built zip's {built} ({manifest})",
+            "deploy the built zip again (nox -s deploy -- --stack NAME), or rebuild what is deployed",
+        )

@@ -19,7 +19,7 @@ from typing import Any
 from handler.render.planfile import PLAN_FILE, PlanDoc
 
 PLAN_ARCHIVE = "plan.tar.gz"
-CHUNK_NAME = re.compile(r"[0-9]{4,}\.mp4")
+CHUNK_NAME = re.compile(r"[0-9]{4,}\.[a-z0-9]+")  # .mp4, .webm, .mov, or .mkv for the assembled formats
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,14 @@ class Progress:
     total: int | None
     """None until the plan is written."""
     plan_hash: str | None = None
+    elapsed_s: float = 0.0
+    """Since the execution was started."""
 
     def line(self) -> str:
+        took = f" ({self.elapsed_s:.0f} s)"
         if self.total is None:
-            return f"{self.status.lower()}: planning"
-        return f"{self.status.lower()}: chunks {self.done}/{self.total}"
+            return f"{self.status.lower()}: planning{took}"
+        return f"{self.status.lower()}: chunks {self.done}/{self.total}{took}"
 
 
 def _plan_doc_from_stream(body: Any) -> PlanDoc | None:

@@ -4,7 +4,7 @@ Layout in the stack's bucket, all under the ``renders/`` prefix that expires::
 
     renders/<RenderId>/project.tar.gz       the composition (ProjectUri)
     renders/<RenderId>/<PlanHash>/...       plan and chunks (OutputPrefix = renders/<RenderId>)
-    renders/<RenderId>/output.mp4           the video (OutputUri)
+    renders/<RenderId>/output.<suffix>      the video (OutputUri; .mp4, .webm, .mov, .gif, .tar)
 
 ``RenderId`` is the UTC time and the start of the archive's sha256; it also
 names the execution. Budgets (`deploy.budgets`) are checked before anything
@@ -13,6 +13,7 @@ is uploaded.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -37,6 +38,7 @@ from deploy.retry import DEFAULT_POLICY, RetryPolicy
 from deploy.template import RENDER_PREFIX
 from handler.render.chunking import chunk_table
 from handler.render.composition import read_composition, total_frames
+from handler.render.settings import OUTPUT_SUFFIXES
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -112,10 +114,11 @@ def submit(
         render_id = _render_id(digest, now or datetime.now(UTC))
         prefix_key = f"{RENDER_PREFIX}{render_id}"
         base = f"s3://{target.bucket}/{prefix_key}"
+        output_uri = f"{base}/output{OUTPUT_SUFFIXES.get(str(settings.get('Format', 'mp4')), '.mp4')}"
         execution_input: dict[str, object] = {
             "ProjectUri": f"{base}/project.tar.gz",
             "OutputPrefix": base,
-            "OutputUri": f"{base}/output.mp4",
+            "OutputUri": output_uri,
             "Config": settings,
         }
         budget = budgets.check(
@@ -133,9 +136,7 @@ def submit(
     started = session.client("stepfunctions").start_execution(
         stateMachineArn=target.state_machine_arn, name=render_id, input=json.dumps(execution_input)
     )
-    return Submitted(
-        render_id, started["executionArn"], target.bucket, prefix_key, f"{base}/output.mp4", execution_input, budget
-    )
+    return Submitted(render_id, started["executionArn"], target.bucket, prefix_key, output_uri, execution_input, budget)
 
 
 def follow(
@@ -150,12 +151,13 @@ def follow(
     sfn = session.client("stepfunctions")
     reader = ProgressReader(session.client("s3"), submitted.bucket, submitted.prefix_key)
     last: Progress | None = None
+    started = time.monotonic()
     while True:
         description: dict[str, Any] = sfn.describe_execution(executionArn=submitted.execution_arn)
         status = str(description["status"])
         current = reader.read(status)
         if progress is not None and current != last:
-            progress(current)
+            progress(dataclasses.replace(current, elapsed_s=time.monotonic() - started))
         last = current
         if status in TERMINAL:
             return description

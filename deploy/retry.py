@@ -11,7 +11,16 @@ from typing import Any
 
 from tooling.retry import DEFAULT_POLICY, Jitter, Retried, RetryPolicy, run_with_retry
 
-__all__ = ["DEFAULT_POLICY", "LAMBDA_SERVICE_ERRORS", "Jitter", "Retried", "RetryPolicy", "asl_retry", "run_with_retry"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "LAMBDA_RUNTIME_ERRORS",
+    "LAMBDA_SERVICE_ERRORS",
+    "Jitter",
+    "Retried",
+    "RetryPolicy",
+    "asl_retry",
+    "run_with_retry",
+]
 
 LAMBDA_SERVICE_ERRORS = (
     "Lambda.ServiceException",
@@ -23,6 +32,11 @@ LAMBDA_SERVICE_ERRORS = (
 
 They never reach the local runner, so they are not codes of `handler.errors`;
 the state machine retries them with the same policy."""
+
+LAMBDA_RUNTIME_ERRORS = ("Runtime.ExitError",)
+"""The function's process died without an answer (killed, a crash of the interpreter): Lambda reports it
+as ``Runtime.ExitError``, the way the local runner sees `ChromeCrashed`, so it is retried the same way.
+Out-of-memory and timeouts are not: they would happen again."""
 
 
 def asl_retry(policy: RetryPolicy) -> list[dict[str, Any]]:
@@ -39,5 +53,5 @@ def asl_retry(policy: RetryPolicy) -> list[dict[str, Any]]:
         blocks.append({"ErrorEquals": list(policy.permanent), "MaxAttempts": 0})
     if policy.retryable:
         blocks.append({"ErrorEquals": list(policy.retryable), **backoff})
-    blocks.append({"ErrorEquals": list(LAMBDA_SERVICE_ERRORS), **backoff})
+    blocks.append({"ErrorEquals": [*LAMBDA_SERVICE_ERRORS, *LAMBDA_RUNTIME_ERRORS], **backoff})
     return blocks

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from handler.render.settings import FrameRate
+from handler.render.settings import OUTPUT_SUFFIXES, FrameRate
 from regression.errors import FixtureError
 
 DEFAULT_MIN_PSNR = 40.0
@@ -53,8 +53,7 @@ COMPOSITION = "composition"
 BASELINE = "baseline"
 BASELINE_AUDIO = "audio.wav"
 BASELINE_FRAMES = "frames.sha256"  # the sha256 of every decoded frame, one a line, from the frame manifest
-OUTPUT_NAMES = {"mp4": "output.mp4", "webm": "output.webm", "mov": "output.mov", "gif": "output.gif",
-                "png-sequence": "output.tar"}  # fmt: skip
+OUTPUT_NAMES = {fmt: f"output{suffix}" for fmt, suffix in OUTPUT_SUFFIXES.items()}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from bundler.errors import BundlerError
 from bundler.progress import ConsoleReporter
 from deploy.errors import DeployError
 from handler.errors import RenderzipError
+from handler.render.settings import OUTPUT_FORMATS
 from tooling.cli_errors import EXIT_FAILED, EXIT_OK, CommandLineError, run_command
 from tooling.requests import plan_config
 
@@ -44,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--capture", choices=["jpeg", "png"], help="Config.Capture: the image each frame is captured as"
     )
-    render.add_argument("--format", choices=["mp4"], help="Config.Format: the output container (mp4)")
+    render.add_argument(
+        "--format", choices=OUTPUT_FORMATS, help="Config.Format: the output (mp4; png-sequence writes a tar of PNGs)"
+    )
     render.add_argument("--codec", choices=["h264", "h265"], help="Config.Codec: the video codec (h264)")
     render.add_argument("--crf", type=int, help="x264 constant rate factor")
     render.add_argument(

@@ -33,8 +33,11 @@ def _answers(endpoint: str) -> bool:
 
 
 @contextlib.contextmanager
-def moto_server(log_dir: Path) -> Iterator[str]:
-    """The server's endpoint while the block runs; its output goes to ``log_dir/server.log``."""
+def moto_server(log_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The server's endpoint while the block runs; its output goes to ``log_dir/server.log``.
+
+    ``env`` adds to the server's environment (moto's ``MOTO_*`` settings); ``MOTO_PORT`` is always
+    the server's own port, which moto's Step Functions interpreter calls back on."""
     port = _free_port()
     endpoint = f"http://127.0.0.1:{port}"
     log_path = log_dir / "server.log"
@@ -43,7 +46,7 @@ def moto_server(log_dir: Path) -> Iterator[str]:
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **(env or {}), "MOTO_PORT": str(port), "PYTHONUNBUFFERED": "1"},
         )
     try:
         deadline = time.monotonic() + 30

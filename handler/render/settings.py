@@ -20,6 +20,8 @@ DEFAULT_CAPTURE_FORMAT: CaptureFormat = "jpeg"
 
 # The output: a container and, inside it, a codec. Config.Format names the container, Config.Codec the codec.
 OUTPUT_FORMATS = ("mp4", "webm", "mov", "gif", "png-sequence")
+# The file name suffix of each output: a PNG sequence is one tar archive of PNGs.
+OUTPUT_SUFFIXES = {"mp4": ".mp4", "webm": ".webm", "mov": ".mov", "gif": ".gif", "png-sequence": ".tar"}
 WEBM_CODEC = "libvpx-vp9"
 MOV_CODEC = "prores_ks"  # ProRes 4444: intra-only, 10-bit 4:4:4, with an alpha channel
 # Outputs that keep transparency when frames are captured as PNG: the page background is then

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from deploy.retry import LAMBDA_SERVICE_ERRORS, asl_retry
+from deploy.retry import LAMBDA_RUNTIME_ERRORS, LAMBDA_SERVICE_ERRORS, asl_retry
 from deploy.template import TEMPLATE_JSON
 from handler.errors import ChromeCrashed, InvalidEvent, PlanHashMismatch, permanent_codes, retryable_codes
 from runner import local
@@ -33,7 +33,7 @@ def test_asl_retries_the_retryable_codes_with_backoff_and_never_the_permanent_on
         "MaxDelaySeconds": 30,
         "JitterStrategy": "NONE",
     }
-    assert service["ErrorEquals"] == list(LAMBDA_SERVICE_ERRORS)
+    assert service["ErrorEquals"] == [*LAMBDA_SERVICE_ERRORS, *LAMBDA_RUNTIME_ERRORS]
 
 
 def test_delays_grow_by_the_backoff_rate_up_to_the_cap() -> None:

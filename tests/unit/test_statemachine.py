@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from deploy.retry import LAMBDA_SERVICE_ERRORS, RetryPolicy
+from deploy.retry import LAMBDA_RUNTIME_ERRORS, LAMBDA_SERVICE_ERRORS, RetryPolicy
 from deploy.statemachine import FAILED, definition, error_names
 from handler.errors import all_error_types, permanent_codes, retryable_codes
 
@@ -25,7 +25,7 @@ def test_is_json_that_round_trips() -> None:
 
 def test_every_error_name_is_a_module_code_a_lambda_service_error_or_the_catch_all() -> None:
     codes = {cls.__name__ for cls in all_error_types()}
-    assert error_names(_machine()) - codes == {*LAMBDA_SERVICE_ERRORS, "States.ALL"}
+    assert error_names(_machine()) - codes == {*LAMBDA_SERVICE_ERRORS, *LAMBDA_RUNTIME_ERRORS, "States.ALL"}
 
 
 def test_every_task_retries_every_retryable_code_and_no_permanent_one() -> None:
