@@ -318,8 +318,6 @@ def video(runtime: Runtime, work: Path) -> dict[str, Any]:
     }
 
 
-
-
 def _format_cases() -> list[tuple[str, str, str]]:
     """(format, codec, capture) for every output: mp4 once per codec; the alpha formats also with PNG capture."""
     cases = [("mp4", codec, "jpeg") for codec in CODECS_BY_NAME]

@@ -187,7 +187,9 @@ class Lines:
 
     def wait_for(self, line: str, timeout: float = 60) -> None:
         with self._changed:
-            if not self._changed.wait_for(lambda: any(seen.split(" (")[0] == line for seen in self.lines), timeout=timeout):
+            if not self._changed.wait_for(
+                lambda: line in [seen.split(" (")[0] for seen in self.lines], timeout=timeout
+            ):
                 raise AssertionError(f"{line!r} never came; got {self.lines}")
 
     def join(self) -> list[str]:
