@@ -37,15 +37,19 @@ class DeployArtifactError(DeployError):
 class RemoteRenderFailed(DeployError):
     """The execution ended in another status than SUCCEEDED, or its output is unusable."""
 
-    def __init__(self, execution_arn: str, status: str, error: str = "", cause: str = "") -> None:
+    def __init__(self, execution_arn: str, status: str, error: str = "", cause: str = "", failure: str = "") -> None:
         self.execution_arn = execution_arn
         self.status = status
         self.error = error
         self.cause = cause
-        detail = f": {error}" if error else ""
-        detail += f": {cause}" if cause else ""
+        self.failure = failure
+        if failure:  # the failed task's state, chunk and error, from the history
+            detail = f" in {failure}"
+        else:
+            detail = f": {error}" if error else ""
+            detail += f": {cause}" if cause else ""
         super().__init__(
-            f"execution {execution_arn} ended {status}{detail}",
+            " ".join(f"execution {execution_arn} ended {status}{detail}".split()),
             "see the execution's history in the Step Functions console, and the function's log group",
         )
 

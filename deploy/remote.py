@@ -32,6 +32,7 @@ from bundler.progress import SilentReporter
 from deploy import budgets
 from deploy.aws import StackOutputs, make_session
 from deploy.errors import DeployError, RemoteRenderFailed
+from deploy.history import first_failure
 from deploy.packing import Packer, default_packer
 from deploy.progress import Progress, ProgressReader
 from deploy.retry import DEFAULT_POLICY, RetryPolicy
@@ -164,6 +165,18 @@ def follow(
         sleep(poll_seconds)
 
 
+def execution_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """Every event of the execution, oldest first."""
+    events: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    while True:
+        page = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000, **token)
+        events += page["events"]
+        if not page.get("nextToken"):
+            return events
+        token = {"nextToken": page["nextToken"]}
+
+
 def _split_s3(uri: str) -> tuple[str, str]:
     if not uri.startswith("s3://") or "/" not in uri[5:]:
         raise DeployError(f"{uri!r} is not an s3:// URI", "the execution's output is not an assemble result")
@@ -174,11 +187,13 @@ def _split_s3(uri: str) -> tuple[str, str]:
 def download(session: Any, submitted: Submitted, description: Mapping[str, Any], output: Path) -> RemoteResult:
     """The video of a finished execution, written to ``output`` once its sha256 matches the result's."""
     if description["status"] != "SUCCEEDED":
+        failure = first_failure(execution_history(session.client("stepfunctions"), submitted.execution_arn))
         raise RemoteRenderFailed(
             submitted.execution_arn,
             str(description["status"]),
             description.get("error", ""),
             description.get("cause", ""),
+            failure.line() if failure is not None else "",
         )
     result = json.loads(description.get("output") or "{}")
     output_uri = str(result.get("OutputUri", ""))

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tarfile
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from deploy.budgets import history_events
+from deploy.history import retried_tasks
 from deploy.retry import DEFAULT_POLICY
 from tests.integration.conftest import ROOT
 from tests.integration.distributed.conftest import STACK, Deployed
@@ -44,19 +53,44 @@ def test_deploy_verifies_that_the_function_runs_the_built_zip(deployed: Deployed
     assert result.stdout.split("\t")[1] == f"CodeSha256 {manifest['zip']['code_sha256']}"
 
 
-def test_a_remote_render_runs_every_state_and_equals_the_local_render_byte_for_byte(
-    deployed: Deployed, tmp_path: Path
-) -> None:
-    remote, local = tmp_path / "remote.mp4", tmp_path / "local.mp4"
-    args = ("-m", "runner", "render", str(EXAMPLE), "--chunks", str(CHUNKS))
-    ran = deployed.aws.run(*args, "-o", str(remote), "--remote", STACK, "--poll-seconds", "1")
-    assert ran.returncode == 0, ran.stderr
-    assert f"succeeded: chunks {CHUNKS}/{CHUNKS}" in ran.stderr
-    alone = deployed.aws.run(*args, "-o", str(local))
-    assert alone.returncode == 0, alone.stderr
-    assert remote.read_bytes() == local.read_bytes()
+RENDER = ("-m", "runner", "render", str(EXAMPLE), "--chunks", str(CHUNKS))
 
-    (execution,) = [e for e in _executions(deployed) if e["status"] == "SUCCEEDED"]
+
+@pytest.fixture(scope="module")
+def local_render(deployed: Deployed, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The same composition rendered on this machine, chunked the same way."""
+    output = tmp_path_factory.mktemp("local") / "local.mp4"
+    alone = deployed.aws.run(*RENDER, "-o", str(output))
+    assert alone.returncode == 0, alone.stderr
+    return output.read_bytes()
+
+
+def _start_remote(deployed: Deployed, output: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, *RENDER, "-o", str(output), "--remote", STACK, "--poll-seconds", "1"],
+        cwd=ROOT,
+        env=deployed.aws.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _latest_execution(deployed: Deployed) -> dict[str, Any]:
+    return max(_executions(deployed), key=lambda execution: execution["startDate"])
+
+
+def test_a_remote_render_runs_every_state_and_equals_the_local_render_byte_for_byte(
+    deployed: Deployed, local_render: bytes, tmp_path: Path
+) -> None:
+    remote = tmp_path / "remote.mp4"
+    ran = deployed.aws.run(*RENDER, "-o", str(remote), "--remote", STACK, "--poll-seconds", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert re.search(rf"succeeded: chunks {CHUNKS}/{CHUNKS} \([0-9]+ s\)", ran.stderr), ran.stderr
+    assert remote.read_bytes() == local_render
+
+    execution = _latest_execution(deployed)
+    assert execution["status"] == "SUCCEEDED"
     events = _history(deployed, execution["executionArn"])
     scheduled = [e for e in events if e["type"] == "TaskScheduled"]
     actions = [json.loads(e["taskScheduledEventDetails"]["parameters"])["Payload"]["Action"] for e in scheduled]
@@ -66,3 +100,103 @@ def test_a_remote_render_runs_every_state_and_equals_the_local_render_byte_for_b
     # Without retries the history is the budget's worst case less its retry events.
     assert len(events) <= history_events(CHUNKS, DEFAULT_POLICY.max_attempts)
     assert len(events) == history_events(CHUNKS, 0), [e["type"] for e in events]
+
+
+def _wait_for_new_object(deployed: Deployed, suffix: str, known: set[str], timeout: float = 120) -> str:
+    """The first key ending ``suffix`` that is not in ``known``, polled every 20 ms."""
+    s3, bucket = deployed.aws.client("s3"), deployed.outputs["BucketName"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix="renders/").get("Contents", [])]
+        fresh = [key for key in keys if key.endswith(suffix) and key not in known]
+        if fresh:
+            return fresh[0]
+        time.sleep(0.02)
+    raise AssertionError(f"no new object ending {suffix} within {timeout} s")
+
+
+def _tampered(archive: bytes) -> bytes:
+    """The plan archive with one file more: a valid archive whose hash is not the plan's."""
+    out = io.BytesIO()
+    with (
+        tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as source,
+        tarfile.open(fileobj=out, mode="w:gz") as tar,
+    ):
+        for member in source:
+            tar.addfile(member, source.extractfile(member) if member.isfile() else None)
+        extra = tarfile.TarInfo("extra.txt")
+        extra.size = 1
+        tar.addfile(extra, io.BytesIO(b"x"))
+    return out.getvalue()
+
+
+def test_a_plan_changed_after_planning_fails_the_execution_with_plan_hash_mismatch_and_no_retry(
+    deployed: Deployed, tmp_path: Path
+) -> None:
+    s3, bucket = deployed.aws.client("s3"), deployed.outputs["BucketName"]
+    known = {item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    child = _start_remote(deployed, tmp_path / "out.mp4")
+    try:
+        key = _wait_for_new_object(deployed, "/plan.tar.gz", known)
+        s3.put_object(Bucket=bucket, Key=key, Body=_tampered(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+        _, err = child.communicate(timeout=300)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 2, err
+    (error_line,) = [line for line in err.splitlines() if line.startswith("ERROR ")]
+    assert re.search(r"ended FAILED in state RenderChunk, chunk [0-9]: PlanHashMismatch: ", error_line), err
+    assert not (tmp_path / "out.mp4").exists()
+
+    execution = _latest_execution(deployed)
+    described = deployed.aws.client("stepfunctions").describe_execution(executionArn=execution["executionArn"])
+    assert (described["status"], described["error"]) == ("FAILED", "PlanHashMismatch")
+    events = _history(deployed, execution["executionArn"])
+    chunks = [index for action, index in retried_tasks(events) if action == "renderChunk"]
+    assert chunks and len(chunks) == len(set(chunks)), chunks  # a permanent error: no chunk ran twice
+    failed = [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"]
+    assert failed and set(failed) == {"PlanHashMismatch"}, failed
+
+
+def test_a_function_killed_mid_render_is_retried_and_the_output_is_still_identical(
+    deployed: Deployed, local_render: bytes, docker_client: Any, tmp_path: Path
+) -> None:
+    output = tmp_path / "out.mp4"
+    child = _start_remote(deployed, output)
+    try:
+        killed = _kill_function_of_chunk(docker_client, deployed.aws.image, chunk_index=1)
+        _, err = child.communicate(timeout=300)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, err
+    assert output.read_bytes() == local_render
+
+    events = _history(deployed, _latest_execution(deployed)["executionArn"])
+    failed = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
+    assert [f["error"] for f in failed] == ["Runtime.ExitError"], failed
+    assert "signal: SIGKILL" in failed[0]["cause"], killed
+    chunks = [index for action, index in retried_tasks(events) if action == "renderChunk"]
+    assert sorted(chunks) == [0, 1, 1, 2, 3], chunks
+
+
+def _kill_function_of_chunk(client: Any, image: str, *, chunk_index: int, timeout: float = 120) -> str:
+    """Kill the function's process in the container rendering ``chunk_index`` once its Chrome runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for container in client.containers.list(filters={"ancestor": image, "status": "running"}):
+            args = container.attrs.get("Args") or []
+            try:
+                event = json.loads(args[-1])
+            except (IndexError, json.JSONDecodeError):
+                continue
+            if event.get("Action") != "renderChunk" or event.get("ChunkIndex") != chunk_index:
+                continue
+            processes = container.top(ps_args="-eo pid,args")["Processes"] or []
+            if not any("headless" in command or "chrom" in command for _, command in processes):
+                continue
+            (function_pid,) = [int(pid) for pid, command in processes if "--invoke" in command]
+            os.kill(function_pid, signal.SIGKILL)
+            return f"{container.name}: killed pid {function_pid} with {len(processes)} processes running"
+        time.sleep(0.05)
+    raise AssertionError(f"chunk {chunk_index} never ran Chrome within {timeout} s")
