@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import os
@@ -10,9 +11,11 @@ import signal
 import subprocess
 import sys
 import tarfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -200,3 +203,89 @@ def _kill_function_of_chunk(client: Any, image: str, *, chunk_index: int, timeou
             return f"{container.name}: killed pid {function_pid} with {len(processes)} processes running"
         time.sleep(0.05)
     raise AssertionError(f"chunk {chunk_index} never ran Chrome within {timeout} s")
+
+
+class ThrottlingProxy(BaseHTTPRequestHandler):
+    """Forwards every S3 request to moto, but answers the first PUT of one chunk with 503 SlowDown."""
+
+    protocol_version = "HTTP/1.1"
+    upstream = ""
+    throttle_path = ""
+    throttled: ClassVar[list[str]] = []
+    forwarded: ClassVar[list[str]] = []
+    BODY = (
+        b"<?xml version='1.0'?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+    )
+
+    def _throttles(self) -> bool:
+        return self.command == "PUT" and self.path.startswith(self.throttle_path) and not type(self).throttled
+
+    def handle_expect_100(self) -> bool:
+        # A throttled request is refused before its body, as S3 does: no 100 Continue for it.
+        return True if self._throttles() else super().handle_expect_100()
+
+    def _forward(self) -> None:
+        if self._throttles():
+            type(self).throttled.append(self.path)
+            self.send_response(503)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(self.BODY)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(self.BODY)
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {key: value for key, value in self.headers.items() if key.lower() != "expect"}
+        upstream = http.client.HTTPConnection(self.upstream, timeout=60)
+        try:
+            upstream.request(self.command, self.path, body=body or None, headers=headers)
+            answer = upstream.getresponse()
+            data = answer.read()
+        finally:
+            upstream.close()
+        type(self).forwarded.append(f"{self.command} {self.path.split('?')[0]} {answer.status}")
+        self.send_response(answer.status)
+        for key, value in answer.getheaders():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = _forward
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_throttled_s3_request_of_a_chunk_is_retried_and_the_render_succeeds(
+    deployed: Deployed, local_render: bytes, tmp_path: Path
+) -> None:
+    lam = deployed.aws.client("lambda")
+    function = deployed.outputs["FunctionArn"]
+    variables = dict(lam.get_function_configuration(FunctionName=function)["Environment"]["Variables"])
+    ThrottlingProxy.upstream = deployed.aws.endpoint.removeprefix("http://")
+    ThrottlingProxy.throttle_path = f"/{deployed.outputs['BucketName']}/renders/"
+    ThrottlingProxy.throttled.clear()
+    ThrottlingProxy.forwarded.clear()
+    output = tmp_path / "out.mp4"
+    with ThreadingHTTPServer(("127.0.0.1", 0), ThrottlingProxy) as proxy:
+        thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+        thread.start()
+        # The S3 endpoint of the function alone; the Step Functions and Lambda calls still go to moto.
+        endpoint = f"http://127.0.0.1:{proxy.server_address[1]}"
+        lam.update_function_configuration(
+            FunctionName=function, Environment={"Variables": {**variables, "AWS_ENDPOINT_URL_S3": endpoint}}
+        )
+        try:
+            ran = deployed.aws.run(*RENDER, "-o", str(output), "--remote", STACK, "--poll-seconds", "1")
+        finally:
+            lam.update_function_configuration(FunctionName=function, Environment={"Variables": variables})
+            proxy.shutdown()
+    assert ran.returncode == 0, ran.stderr
+    assert output.read_bytes() == local_render
+    (throttled,) = ThrottlingProxy.throttled
+    assert f"PUT {throttled.split('?')[0]} 200" in ThrottlingProxy.forwarded, ThrottlingProxy.forwarded
+    events = _history(deployed, _latest_execution(deployed)["executionArn"])
+    assert [e for e in events if e["type"] == "TaskFailed"] == []
