@@ -15,6 +15,7 @@ from typing import Any
 
 from bundler.errors import BundlerError
 from deploy.aws import aws_errors, make_session
+from deploy.costargs import add_cost_options, cost_options, say, show_outcome
 from deploy.errors import DeployError
 from deploy.progress import show_progress
 from deploy.retry import DEFAULT_POLICY
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--region")
     render.add_argument("--config", default="{}", help="the plan's Config as JSON, e.g. '{\"FramesPerChunk\": 60}'")
     render.add_argument("--poll-seconds", type=float, default=5.0)
+    add_cost_options(render.add_argument_group("cost"))
 
     machine = commands.add_parser("statemachine", help="print the state machine definition")
     machine.add_argument("--max-concurrency", type=_concurrency, default=DEFAULT_MAX_CONCURRENCY)
@@ -119,8 +121,10 @@ def _render(args: argparse.Namespace) -> int:
         config=config,
         progress=show_progress,
         poll_seconds=args.poll_seconds,
+        cost=cost_options(args),
+        report=say,
     )
-    print(f"{result.output}\t{result.bytes} bytes\t{result.frames} frames\tsha256 {result.sha256}")
+    show_outcome(result)
     return EXIT_OK
 
 

@@ -65,3 +65,15 @@ class CodeDrift(DeployError):
             f"{function_arn} runs code with CodeSha256 {deployed}, not the built zip's {built} ({manifest})",
             "deploy the built zip again (nox -s deploy -- --stack NAME), or rebuild what is deployed",
         )
+
+
+class CostLimitExceeded(DeployError):
+    """The render's high estimate is over ``--max-cost``; refused before anything is uploaded."""
+
+    def __init__(self, high_usd: float, max_cost_usd: float) -> None:
+        self.high_usd = high_usd
+        self.max_cost_usd = max_cost_usd
+        super().__init__(
+            f"the render may cost up to ${high_usd:.4f}, over --max-cost ${max_cost_usd:.4f}",
+            "raise --max-cost, or render fewer frames or at a smaller size",
+        )

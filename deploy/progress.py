@@ -32,9 +32,11 @@ class Progress:
     plan_hash: str | None = None
     elapsed_s: float = 0.0
     """Since the execution was started."""
+    cost_usd: float | None = None
+    """Accrued so far, from the invocations' measured durations and the states entered."""
 
     def line(self) -> str:
-        took = f" ({self.elapsed_s:.0f} s)"
+        took = f" ({self.elapsed_s:.0f} s" + ("" if self.cost_usd is None else f", ${self.cost_usd:.4f} so far") + ")"
         if self.total is None:
             return f"{self.status.lower()}: planning{took}"
         return f"{self.status.lower()}: chunks {self.done}/{self.total}{took}"

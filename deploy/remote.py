@@ -28,14 +28,17 @@ from typing import Any
 
 from bundler.cache import Cache, default_cache_root
 from bundler.fonts import stage_fonts
-from bundler.progress import SilentReporter
+from bundler.progress import Reporter, SilentReporter
 from deploy import budgets
 from deploy.aws import StackOutputs, make_session
-from deploy.errors import DeployError, RemoteRenderFailed
+from deploy.cost import Estimate, FunctionShape, Usage, accrued, estimate
+from deploy.errors import CostLimitExceeded, DeployError, RemoteRenderFailed
 from deploy.history import first_failure
 from deploy.packing import Packer, default_packer
+from deploy.pricing import DEFAULT_PRICES, Prices
 from deploy.progress import Progress, ProgressReader
 from deploy.retry import DEFAULT_POLICY, RetryPolicy
+from deploy.sample import sample_chunk
 from deploy.template import RENDER_PREFIX
 from handler.render.chunking import chunk_table
 from handler.render.composition import read_composition, total_frames
@@ -53,6 +56,22 @@ class Submitted:
     output_uri: str
     execution_input: dict[str, object]
     budget: budgets.Budget
+    function_arn: str = ""
+
+
+@dataclass(frozen=True)
+class CostOptions:
+    """``--estimate``, ``--max-cost`` and what they need: the prices, the image and the zip to sample with."""
+
+    estimate_only: bool = False
+    max_cost_usd: float | None = None
+    prices: Prices = DEFAULT_PRICES
+    image: str | None = None
+    zip_path: Path = Path("dist/handler.zip")
+
+    @property
+    def wants_estimate(self) -> bool:
+        return self.estimate_only or self.max_cost_usd is not None
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,8 @@ class RemoteResult:
     bytes: int
     frames: int
     duration_ms: int
+    cost_usd: float = 0.0
+    accrued: Usage | None = None
 
 
 def count_chunks(project_dir: Path, config: Mapping[str, Any]) -> int:
@@ -137,7 +158,69 @@ def submit(
     started = session.client("stepfunctions").start_execution(
         stateMachineArn=target.state_machine_arn, name=render_id, input=json.dumps(execution_input)
     )
-    return Submitted(render_id, started["executionArn"], target.bucket, prefix_key, output_uri, execution_input, budget)
+    return Submitted(
+        render_id,
+        started["executionArn"],
+        target.bucket,
+        prefix_key,
+        output_uri,
+        execution_input,
+        budget,
+        target.function_arn,
+    )
+
+
+def function_shape(session: Any, function_arn: str) -> tuple[FunctionShape, str]:
+    """How the function is billed, and its runtime."""
+    configuration = session.client("lambda").get_function_configuration(FunctionName=function_arn)
+    return FunctionShape.from_configuration(configuration), str(configuration.get("Runtime", "python3.13"))
+
+
+def estimate_render(
+    session: Any,
+    project_dir: Path,
+    *,
+    stack: str,
+    config: Mapping[str, Any],
+    options: CostOptions,
+    poll_seconds: float,
+    reporter: Reporter,
+) -> Estimate:
+    """What the render would cost, from a sample chunk in the Lambda image; nothing is uploaded or started."""
+    if not (project_dir / "index.html").is_file():
+        raise DeployError(f"{project_dir}: no index.html", "pass the composition's directory")
+    target = StackOutputs.read(session.client("cloudformation"), stack)
+    shape, runtime = function_shape(session, target.function_arn)
+    scratch = Path(tempfile.mkdtemp(prefix="renderzip-estimate-"))
+    try:
+        project = stage_fonts(project_dir, scratch / "project", Cache(default_cache_root()), SilentReporter())
+        sample, plan = sample_chunk(
+            project,
+            config,
+            zip_path=options.zip_path,
+            runtime=runtime,
+            memory_mb=shape.memory_mb,
+            image=options.image,
+            reporter=reporter,
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    table = chunk_table(
+        int(plan["TotalFrames"]), chunks=config.get("Chunks"), frames_per_chunk=config.get("FramesPerChunk")
+    )
+    return estimate(
+        sample,
+        [end - start for start, end in table],
+        shape,
+        options.prices,
+        max_concurrency=target.max_concurrency,
+        poll_seconds=poll_seconds,
+    )
+
+
+def check_cost(estimated: Estimate, max_cost_usd: float | None) -> None:
+    if max_cost_usd is not None and estimated.high_usd > max_cost_usd:
+        raise CostLimitExceeded(estimated.high_usd, max_cost_usd)
 
 
 def follow(
@@ -147,16 +230,21 @@ def follow(
     progress: Callable[[Progress], None] | None = None,
     poll_seconds: float = 5.0,
     sleep: Callable[[float], None] = time.sleep,
+    prices: Prices = DEFAULT_PRICES,
 ) -> dict[str, Any]:
     """Poll until the execution ends; its description once it does, with progress reported on each change."""
     sfn = session.client("stepfunctions")
     reader = ProgressReader(session.client("s3"), submitted.bucket, submitted.prefix_key)
+    shape = function_shape(session, submitted.function_arn)[0] if submitted.function_arn else None
     last: Progress | None = None
     started = time.monotonic()
     while True:
         description: dict[str, Any] = sfn.describe_execution(executionArn=submitted.execution_arn)
         status = str(description["status"])
         current = reader.read(status)
+        if shape is not None:
+            usage = accrued(execution_history(sfn, submitted.execution_arn))
+            current = dataclasses.replace(current, cost_usd=usage.usd(shape, prices))
         if progress is not None and current != last:
             progress(dataclasses.replace(current, elapsed_s=time.monotonic() - started))
         last = current
@@ -184,7 +272,9 @@ def _split_s3(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def download(session: Any, submitted: Submitted, description: Mapping[str, Any], output: Path) -> RemoteResult:
+def download(
+    session: Any, submitted: Submitted, description: Mapping[str, Any], output: Path, prices: Prices = DEFAULT_PRICES
+) -> RemoteResult:
     """The video of a finished execution, written to ``output`` once its sha256 matches the result's."""
     if description["status"] != "SUCCEEDED":
         failure = first_failure(execution_history(session.client("stepfunctions"), submitted.execution_arn))
@@ -222,7 +312,15 @@ def download(session: Any, submitted: Submitted, description: Mapping[str, Any],
         int(result.get("Bytes", output.stat().st_size)),
         int(result.get("Frames", 0)),
         int(result.get("DurationMs", 0)),
+        *_final_cost(session, submitted, prices),
     )
+
+
+def _final_cost(session: Any, submitted: Submitted, prices: Prices) -> tuple[float, Usage | None]:
+    if not submitted.function_arn:
+        return 0.0, None
+    usage = accrued(execution_history(session.client("stepfunctions"), submitted.execution_arn))
+    return usage.usd(function_shape(session, submitted.function_arn)[0], prices), usage
 
 
 def render_remote(
@@ -237,9 +335,40 @@ def render_remote(
     poll_seconds: float = 5.0,
     sleep: Callable[[float], None] = time.sleep,
     packer: Packer | None = None,
-) -> RemoteResult:
-    """Render ``project_dir`` on the stack's state machine and write the video to ``output``."""
+    cost: CostOptions | None = None,
+    report: Callable[[str], None] = lambda line: None,
+) -> RemoteResult | Estimate:
+    """Render ``project_dir`` on the stack's state machine and write the video to ``output``.
+
+    With ``cost.estimate_only`` the estimate is returned and nothing runs; with ``cost.max_cost_usd`` a render
+    whose high estimate is over it is refused (`CostLimitExceeded`) before anything is uploaded."""
     session = session or make_session(region)
+    cost = cost or CostOptions()
+    if cost.wants_estimate:
+        estimated = estimate_render(
+            session,
+            project_dir,
+            stack=stack,
+            config=dict(config or {}),
+            options=cost,
+            poll_seconds=poll_seconds,
+            reporter=_LineReporter(report),
+        )
+        for line in estimated.lines():
+            report(line)
+        if cost.estimate_only:
+            return estimated
+        check_cost(estimated, cost.max_cost_usd)
     submitted = submit(session, project_dir, stack=stack, config=config, packer=packer)
-    description = follow(session, submitted, progress=progress, poll_seconds=poll_seconds, sleep=sleep)
-    return download(session, submitted, description, output)
+    description = follow(
+        session, submitted, progress=progress, poll_seconds=poll_seconds, sleep=sleep, prices=cost.prices
+    )
+    return download(session, submitted, description, output, cost.prices)
+
+
+class _LineReporter(SilentReporter):
+    def __init__(self, report: Callable[[str], None]) -> None:
+        self._report = report
+
+    def step(self, message: str) -> None:
+        self._report(message)

@@ -13,6 +13,7 @@ from typing import Any
 
 from bundler.errors import BundlerError
 from bundler.progress import ConsoleReporter
+from deploy.costargs import add_cost_options, cost_options, say, show_outcome
 from deploy.errors import DeployError
 from handler.errors import RenderzipError
 from handler.render.settings import OUTPUT_FORMATS
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     remote.add_argument("--remote", metavar="STACK", help="render on this stack's state machine instead")
     remote.add_argument("--region", help="the stack's region")
     remote.add_argument("--poll-seconds", type=float, default=5.0, help="how often to read the progress")
+    add_cost_options(remote)
     return parser
 
 
@@ -117,8 +119,10 @@ def _remote(args: argparse.Namespace) -> int:
             config=plan_config(args.chunks, args.frames_per_chunk, _encoder_config(args)),
             progress=show_progress,
             poll_seconds=args.poll_seconds,
+            cost=cost_options(args),
+            report=say,
         )
-    print(f"{result.output}\t{result.bytes} bytes\t{result.frames} frames\tsha256 {result.sha256}")
+    show_outcome(result)
     return EXIT_OK
 
 
@@ -159,6 +163,8 @@ def _run(args: argparse.Namespace, log_files: list[Path]) -> int:
         return _remote(args)
     if args.region is not None:
         raise CommandLineError("--region needs --remote STACK")
+    if args.estimate or args.max_cost is not None or args.prices is not None:
+        raise CommandLineError("--estimate, --max-cost and --prices need --remote STACK")
     from runner import local  # noqa: PLC0415 - keeps --help fast
 
     log_file = args.log or _temporary_log()

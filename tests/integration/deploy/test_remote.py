@@ -128,7 +128,10 @@ def test_progress_counts_the_chunk_objects_of_the_plan(aws: Any, stack: dict[str
         ("ABORTED", 4, 4),
     ]
     assert seen[1].plan_hash == PLAN_HASH
-    assert [p.line() for p in seen[:2]] == ["running: planning (0 s)", "running: chunks 0/4 (0 s)"]
+    assert [p.line() for p in seen[:2]] == [
+        "running: planning (0 s, $0.0000 so far)",
+        "running: chunks 0/4 (0 s, $0.0000 so far)",
+    ]
     with pytest.raises(RemoteRenderFailed, match="ended ABORTED"):
         download(aws, submitted, description, tmp_path / "out.mp4")
     assert not (tmp_path / "out.mp4").exists()
@@ -238,7 +241,7 @@ def test_handler_render_remote_starts_the_execution_and_shows_chunks_done_of_tot
             child.kill()
             child.wait()
     lines = err.join()
-    assert re.fullmatch(r"aborted: chunks 3/4 \([0-9]+ s\)", lines[-3]), lines
+    assert re.fullmatch(r"aborted: chunks 3/4 \([0-9]+ s, \$0\.0000 so far\)", lines[-3]), lines
     assert lines[-2].startswith(f"ERROR execution {execution['executionArn']} ended ABORTED"), lines
     assert lines[-1].startswith("hint: see the execution's history"), lines
     assert not (tmp_path / "out.mp4").exists()

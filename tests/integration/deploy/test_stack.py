@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from deploy.errors import DeployArtifactError, StackError
+from deploy.errors import CodeDrift, DeployArtifactError, StackError
 from deploy.retry import RetryPolicy
 from deploy.stack import ZipArtifact, deploy
 from deploy.statemachine import definition
+from deploy.verify import verify
 from tests.integration.deploy.conftest import RUNTIME_VERSION_ARN
 
 STACK = "renderzip-test"
@@ -89,3 +91,20 @@ def test_a_zip_that_differs_from_its_manifest_is_refused_before_upload(aws: Any,
     with pytest.raises(DeployArtifactError, match="differs from its manifest"):
         _deploy(aws, small_zip, artifact_bucket="artifacts")
     assert "Buckets" not in aws.client("s3").list_buckets() or not aws.client("s3").list_buckets()["Buckets"]
+
+
+def test_verify_passes_for_the_deployed_zip_and_reports_drift_for_another(
+    aws: Any, small_zip: Path, tmp_path: Path
+) -> None:
+    _deploy(aws, small_zip)
+    artifact = ZipArtifact.read(small_zip)
+    manifest = tmp_path / "handler.zip.manifest.json"
+    manifest.write_text(json.dumps({"zip": {"sha256": artifact.sha256, "code_sha256": artifact.code_sha256}}))
+    assert verify(aws, stack=STACK, manifest=manifest).code_sha256 == artifact.code_sha256
+    manifest.write_text(json.dumps({"zip": {"sha256": "0" * 64, "code_sha256": "rebuilt="}}))
+    with pytest.raises(
+        CodeDrift, match=re.escape(f"runs code with CodeSha256 {artifact.code_sha256}, not the built zip's rebuilt=")
+    ):
+        verify(aws, stack=STACK, manifest=manifest)
+    with pytest.raises(DeployArtifactError, match="no such file"):
+        verify(aws, stack=STACK, manifest=tmp_path / "missing.json")

@@ -89,7 +89,8 @@ def test_a_remote_render_runs_every_state_and_equals_the_local_render_byte_for_b
     remote = tmp_path / "remote.mp4"
     ran = deployed.aws.run(*RENDER, "-o", str(remote), "--remote", STACK, "--poll-seconds", "1")
     assert ran.returncode == 0, ran.stderr
-    assert re.search(rf"succeeded: chunks {CHUNKS}/{CHUNKS} \([0-9]+ s\)", ran.stderr), ran.stderr
+    assert re.search(rf"succeeded: chunks {CHUNKS}/{CHUNKS} \([0-9]+ s, \$[0-9.]+ so far\)", ran.stderr), ran.stderr
+    assert re.search(rf"cost: \$[0-9.]+ \({CHUNKS + 2} invocations, [0-9.]+ s of Lambda, ", ran.stderr), ran.stderr
     assert remote.read_bytes() == local_render
 
     execution = _latest_execution(deployed)
@@ -289,3 +290,27 @@ def test_a_throttled_s3_request_of_a_chunk_is_retried_and_the_render_succeeds(
     assert f"PUT {throttled.split('?')[0]} 200" in ThrottlingProxy.forwarded, ThrottlingProxy.forwarded
     events = _history(deployed, _latest_execution(deployed)["executionArn"])
     assert [e for e in events if e["type"] == "TaskFailed"] == []
+
+
+def test_estimate_prints_the_cost_from_a_sample_chunk_and_starts_nothing(deployed: Deployed, tmp_path: Path) -> None:
+    before = len(_executions(deployed))
+    ran = deployed.aws.run(
+        *RENDER, "-o", str(tmp_path / "out.mp4"), "--remote", STACK, "--estimate", "--image", "standin"
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "rendering a sample chunk in renderzip-standin:" in ran.stderr
+    assert re.search(rf"estimate: 90 frames in {CHUNKS} chunks, [0-9.]+ s per frame", ran.stderr), ran.stderr
+    band = re.search(r"cost: \$([0-9.]+)-\$([0-9.]+) \(prices of us-east-1, read ", ran.stderr)
+    assert band is not None, ran.stderr
+    assert 0 < float(band[1]) < float(band[2])
+    assert len(_executions(deployed)) == before
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_max_cost_refuses_a_render_whose_high_estimate_is_over_it(deployed: Deployed, tmp_path: Path) -> None:
+    before = len(_executions(deployed))
+    args = ("-o", str(tmp_path / "out.mp4"), "--remote", STACK, "--max-cost", "0.000001", "--image", "standin")
+    ran = deployed.aws.run(*RENDER, *args)
+    assert ran.returncode == 2, ran.stderr
+    assert re.search(r"ERROR the render may cost up to \$[0-9.]+, over --max-cost \$0\.0000", ran.stderr), ran.stderr
+    assert len(_executions(deployed)) == before
