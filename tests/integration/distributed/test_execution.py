@@ -22,6 +22,7 @@ import pytest
 from deploy.budgets import history_events
 from deploy.history import retried_tasks
 from deploy.retry import DEFAULT_POLICY
+from probes import lambda_env
 from tests.integration.conftest import ROOT
 from tests.integration.distributed.conftest import STACK, Deployed
 
@@ -196,10 +197,12 @@ def _kill_function_of_chunk(client: Any, image: str, *, chunk_index: int, timeou
                 continue
             if event.get("Action") != "renderChunk" or event.get("ChunkIndex") != chunk_index:
                 continue
-            processes = container.top(ps_args="-eo pid,args")["Processes"] or []
-            if not any("headless" in command or "chrom" in command for _, command in processes):
+            processes = container.top(ps_args="-eo pid,uid,args")["Processes"] or []
+            if not any("headless" in command or "chrom" in command for _, _, command in processes):
                 continue
-            (function_pid,) = [int(pid) for pid, command in processes if "--invoke" in command]
+            # Every process of the function runs as Lambda's user, not root.
+            assert {uid for _, uid, _ in processes} == {str(lambda_env.USER_ID)}, processes
+            (function_pid,) = [int(pid) for pid, _, command in processes if "--invoke" in command]
             os.kill(function_pid, signal.SIGKILL)
             return f"{container.name}: killed pid {function_pid} with {len(processes)} processes running"
         time.sleep(0.05)
