@@ -170,6 +170,21 @@ class PageTimeout(RenderzipError):
         )
 
 
+class PageCrashed(RenderzipError):
+    """The page's renderer process died while the browser lived on: most often out of memory.
+
+    A composition that allocates without bound (arrays until the heap is full) kills its renderer
+    the same way on every attempt, so it is not retried; a browser that dies is ``ChromeCrashed``.
+    """
+
+    def __init__(self, when: str) -> None:
+        self.when = when
+        super().__init__(
+            f"the page's renderer crashed {when} (out of memory, most often: a composition that allocates "
+            "without bound)"
+        )
+
+
 class ProtocolError(RenderzipError):
     """Chrome answered a DevTools command with an error, or the DevTools conversation broke.
 

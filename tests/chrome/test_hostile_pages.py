@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from handler.edge.events import RenderConfig
-from handler.errors import InvalidComposition, PageError
+from handler.errors import InvalidComposition, PageCrashed, PageError
 from handler.render import engine
 from handler.render.runtime import Runtime
 
@@ -97,3 +97,43 @@ def test_sizes_lengths_and_rates_out_of_bounds_are_refused_before_chrome_starts(
 ) -> None:
     with pytest.raises(InvalidComposition, match=field):
         _render(runtime, tmp_path, root)
+
+
+ALLOCATE_FOREVER = "const hoard = []; for (;;) hoard.push(new Array(1e6).fill(1.5));"
+
+
+@pytest.mark.parametrize(
+    ("body", "when"),
+    [
+        (f"<script>{ALLOCATE_FOREVER}</script>", "while the composition loaded"),
+        (
+            f"<script>window.__hf = {{duration: 0.5, seek(t) {{ if (t > 0.1) {{ {ALLOCATE_FOREVER} }} }}}};</script>",
+            "at frame 4 (t = 0.133 s)",
+        ),
+    ],
+    ids=["at-load", "in-a-seek"],
+)
+def test_a_memory_bomb_ends_in_one_page_crash_not_retried(
+    runtime: Runtime, tmp_path: Path, body: str, when: str
+) -> None:
+    # V8 stops the renderer at its heap limit; the browser lives on and reports the crash.
+    started = time.monotonic()
+    with pytest.raises(PageCrashed) as raised:
+        _render(runtime, tmp_path, ROOT, body)
+    assert raised.value.when == when
+    assert not raised.value.retryable
+    assert time.monotonic() - started < 45  # one seek timeout (30 s) at the most
+    assert _chrome_processes(runtime) == []
+    assert not list(tmp_path.glob("**/renderzip-chrome-*"))
+
+
+def test_a_canvas_of_16384_squared_renders_without_harm(runtime: Runtime, tmp_path: Path) -> None:
+    # 1 GiB of pixels, if Chrome backed it: it caps the canvas instead, and the render goes on.
+    body = (
+        "<script>const canvas = document.createElement('canvas'); canvas.width = canvas.height = 16384;"
+        " const context = canvas.getContext('2d'); if (context) context.fillRect(0, 0, 16384, 16384);"
+        " document.body.append(canvas);</script>"
+    )
+    _render(runtime, tmp_path, ROOT, body)
+    assert (tmp_path / "chunk.mp4").stat().st_size > 0
+    assert _chrome_processes(runtime) == []

@@ -1,4 +1,8 @@
-"""A refused request that keeps the page from loading ends the plan at once, naming it; no listener is reached."""
+"""A refused request ends the plan at once, naming it; no listener on loopback is reached.
+
+That holds for the ways out Chrome gives no request event for too (link hints, window.open,
+WebRTC ICE servers, WebTransport, a caught file:// fetch): the page's reach report names them.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from handler.edge.events import RenderConfig
-from handler.errors import NetworkBlocked
+from handler.errors import NetworkBlocked, PageError
 from handler.render import engine
 from handler.render.runtime import Runtime
 
@@ -46,6 +50,10 @@ def listener() -> Iterator[tuple[int, list[bytes]]]:
 
 
 def _plan(runtime: Runtime, tmp_path: Path, body: str) -> float:
+    return _refused(runtime, tmp_path, body)[0]
+
+
+def _refused(runtime: Runtime, tmp_path: Path, body: str) -> tuple[float, list[str]]:
     project = tmp_path / "project"
     project.mkdir()
     (project / "index.html").write_text(
@@ -55,7 +63,7 @@ def _plan(runtime: Runtime, tmp_path: Path, body: str) -> float:
     with pytest.raises(NetworkBlocked) as raised:
         engine.plan(project, tmp_path / "plan", RenderConfig().plan_request(), runtime=runtime, scratch=tmp_path)
     assert raised.value.urls
-    return time.monotonic() - started
+    return time.monotonic() - started, raised.value.urls
 
 
 def test_an_svg_use_of_a_loopback_file_ends_the_plan_at_once(
@@ -69,3 +77,67 @@ def test_an_svg_use_of_a_loopback_file_ends_the_plan_at_once(
 
 def test_a_path_no_file_can_have_is_refused_at_once(runtime: Runtime, tmp_path: Path) -> None:
     assert _plan(runtime, tmp_path, '<img src="a%00b.png">') < 10
+
+
+SILENT_CHANNELS = {
+    "preconnect": ('<link rel="preconnect" href="http://127.0.0.1:{port}">', "http://127.0.0.1:{port}/"),
+    "dns-prefetch": ('<link rel="dns-prefetch" href="http://127.0.0.1:{port}">', "http://127.0.0.1:{port}/"),
+    "prefetch": ('<link rel="prefetch" href="http://127.0.0.1:{port}/p">', "http://127.0.0.1:{port}/p"),
+    "window.open": ('<script>window.open("http://127.0.0.1:{port}/w")</script>', "http://127.0.0.1:{port}/w"),
+    "webrtc-ice": (
+        "<script>const pc = new RTCPeerConnection({{iceServers: [{{urls: 'stun:127.0.0.1:{port}'}}]}});"
+        " pc.createDataChannel('x'); pc.createOffer().then((o) => pc.setLocalDescription(o));</script>",
+        "stun:127.0.0.1:{port}",
+    ),
+    "webtransport": (
+        '<script>new WebTransport("https://127.0.0.1:{port}/x").ready.catch(() => {{}})</script>',
+        "https://127.0.0.1:{port}/x",
+    ),
+    "service-worker": (
+        '<script>navigator.serviceWorker.register("http://127.0.0.1:{port}/sw.js").catch(() => {{}})</script>',
+        "http://127.0.0.1:{port}/sw.js",
+    ),
+    "caught-file-fetch": ('<script>fetch("file:///etc/passwd").catch(() => {{}})</script>', "file:///etc/passwd"),
+}
+
+
+@pytest.mark.parametrize("channel", sorted(SILENT_CHANNELS))
+def test_a_way_out_without_a_request_event_is_named_and_reaches_nothing(
+    runtime: Runtime, tmp_path: Path, listener: tuple[int, list[bytes]], channel: str
+) -> None:
+    port, seen = listener
+    body, expected = (text.format(port=port) for text in SILENT_CHANNELS[channel])
+    elapsed, urls = _refused(runtime, tmp_path, body)
+    assert urls == [expected]
+    assert elapsed < 10
+    time.sleep(0.5)  # a socket opened late would still reach the listener
+    assert seen == []
+
+
+def test_a_service_worker_of_the_directory_is_refused_in_the_page(runtime: Runtime, tmp_path: Path) -> None:
+    # Nothing outside is asked for, but a render registers no worker that could answer its
+    # requests: the registration is rejected, and a page that does not catch that fails the plan.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "sw.js").write_text("self.onfetch = () => {};", encoding="utf-8")
+    (project / "index.html").write_text(
+        '<!doctype html><div data-width="64" data-height="64" data-duration="0.2"></div>'
+        '<script>navigator.serviceWorker.register("sw.js")</script>',
+        encoding="utf-8",
+    )
+    with pytest.raises(PageError, match="a render registers no service worker"):
+        engine.plan(project, tmp_path / "plan", RenderConfig().plan_request(), runtime=runtime, scratch=tmp_path)
+
+
+def test_files_inside_the_directory_stay_reachable(runtime: Runtime, tmp_path: Path) -> None:
+    # The reach report refuses only what is outside: a same-directory link hint and fetch pass.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "data.json").write_text("{}", encoding="utf-8")
+    (project / "index.html").write_text(
+        '<!doctype html><link rel="prefetch" href="data.json">'
+        '<div data-width="64" data-height="64" data-duration="0.2"></div>'
+        '<script>fetch("data.json").catch(() => {})</script>',
+        encoding="utf-8",
+    )
+    engine.plan(project, tmp_path / "plan", RenderConfig().plan_request(), runtime=runtime, scratch=tmp_path)

@@ -17,6 +17,7 @@ from handler.errors import (
     InvalidComposition,
     MissingAsset,
     NetworkBlocked,
+    PageCrashed,
     PageError,
     PageTimeout,
     RenderzipError,
@@ -40,6 +41,9 @@ OPTIMIZE_FOR_SPEED = True
 COMMAND_TIMEOUT = 30.0
 
 _SHIM = resources.files("handler.render.chrome.page").joinpath("shim.js").read_text(encoding="utf-8")
+_REACH = resources.files("handler.render.chrome.page").joinpath("reach.js").read_text(encoding="utf-8")
+# The binding reach.js names each way out of the page through (Runtime.bindingCalled).
+REACH_BINDING = "__renderzipReach"
 
 
 def frame_ticks(frame_index: int, fps: float) -> float:
@@ -78,7 +82,8 @@ TRANSPARENT = {"r": 0, "g": 0, "b": 0, "a": 0}
 
 def init_scripts(variables: str = "{}", sources: Mapping[str, str] | None = None) -> list[str]:
     """What runs before any script of the composition, in order: the clock, the variables, the sub-compositions."""
-    return [_SHIM, _variables_script(variables), _sources_script(dict(sources or {}))]
+    reach = _REACH.rstrip() + "(" + json.dumps(REACH_BINDING) + ");"
+    return [_SHIM, reach, _variables_script(variables), _sources_script(dict(sources or {}))]
 
 
 class Page:
@@ -97,6 +102,7 @@ class Page:
         self._blocked = BlockedLog()
         self._missing = BlockedLog()
         self._errors: list[str] = []
+        self._crashed = False
         self._last_ticks = 0.0
         self._closed = False
 
@@ -138,7 +144,9 @@ class Page:
         # Sent together, awaited together: one round trip's worth of waiting.
         setup: list[tuple[str, dict[str, Any]]] = [
             ("Page.enable", {}),
+            ("Inspector.enable", {}),
             ("Runtime.enable", {}),
+            ("Runtime.addBinding", {"name": REACH_BINDING}),
             ("Network.enable", {}),
             ("Network.setBlockedURLs", {"urls": ["ws://*", "wss://*"]}),
             ("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}),
@@ -166,6 +174,8 @@ class Page:
             ("Network.loadingFailed", self._on_loading_failed),
             ("Page.javascriptDialogOpening", self._on_dialog),
             ("Network.webSocketCreated", self._on_websocket),
+            ("Runtime.bindingCalled", self._on_reach),
+            ("Inspector.targetCrashed", self._on_crashed),
             ("Runtime.exceptionThrown", self._on_exception),
         ]
 
@@ -212,6 +222,17 @@ class Page:
     def _on_websocket(self, params: Message) -> None:
         self._blocked.add(str(params.get("url", "")))
 
+    def _on_reach(self, params: Message) -> None:
+        # A way out Chrome gives no request for (reach.js): refused like a request outside the directory.
+        if params.get("name") != REACH_BINDING:
+            return
+        url = str(params.get("payload", ""))[:2000]
+        if not any(allowed(url, root) for root in (self.allowed_root, *self._extra_roots)):
+            self._blocked.add(url)
+
+    def _on_crashed(self, params: Message) -> None:
+        self._crashed = True
+
     def _on_exception(self, params: Message) -> None:
         self._errors.append(_describe(params.get("exceptionDetails", {})))
 
@@ -245,6 +266,8 @@ class Page:
             give_up = time.monotonic() + timeout
             while True:
                 self.raise_refused()
+                if self._crashed:
+                    raise PageCrashed("while the composition loaded")
                 try:
                     loaded.wait(timeout=max(0.0, min(LOAD_POLL_S, give_up - time.monotonic())))
                     break
@@ -298,6 +321,8 @@ class Page:
         except ChromeTimeout:
             if not self._browser_answers():
                 raise  # Chrome itself stopped answering: a crash-like failure, worth a retry
+            if self._crashed:
+                raise PageCrashed(f"at frame {int(frame_index)} (t = {frame_index / fps:.3f} s)") from None
             raise PageTimeout(int(frame_index), frame_index / fps, SEEK_TIMEOUT_S) from None
         self._raise_page_errors()
 
