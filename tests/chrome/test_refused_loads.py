@@ -117,27 +117,23 @@ def test_a_way_out_without_a_request_event_is_named_and_reaches_nothing(
 def test_a_service_worker_of_the_directory_is_refused_in_the_page(runtime: Runtime, tmp_path: Path) -> None:
     # Nothing outside is asked for, but a render registers no worker that could answer its
     # requests: the registration is rejected, and a page that does not catch that fails the plan.
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "sw.js").write_text("self.onfetch = () => {};", encoding="utf-8")
-    (project / "index.html").write_text(
-        '<!doctype html><div data-width="64" data-height="64" data-duration="0.2"></div>'
-        '<script>navigator.serviceWorker.register("sw.js")</script>',
-        encoding="utf-8",
-    )
+    page = '<script>navigator.serviceWorker.register("sw.js")</script>'
     with pytest.raises(PageError, match="a render registers no service worker"):
-        engine.plan(project, tmp_path / "plan", RenderConfig().plan_request(), runtime=runtime, scratch=tmp_path)
+        _plan_files(runtime, tmp_path, page, {"sw.js": "self.onfetch = () => {};"})
 
 
 def test_files_inside_the_directory_stay_reachable(runtime: Runtime, tmp_path: Path) -> None:
     # The reach report refuses only what is outside: a same-directory link hint and fetch pass.
+    page = '<link rel="prefetch" href="data.json"><script>fetch("data.json").catch(() => {})</script>'
+    _plan_files(runtime, tmp_path, page, {"data.json": "{}"})
+
+
+def _plan_files(runtime: Runtime, tmp_path: Path, body: str, files: dict[str, str]) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    (project / "data.json").write_text("{}", encoding="utf-8")
+    for name, text in files.items():
+        (project / name).write_text(text, encoding="utf-8")
     (project / "index.html").write_text(
-        '<!doctype html><link rel="prefetch" href="data.json">'
-        '<div data-width="64" data-height="64" data-duration="0.2"></div>'
-        '<script>fetch("data.json").catch(() => {})</script>',
-        encoding="utf-8",
+        f'<!doctype html><div data-width="64" data-height="64" data-duration="0.2"></div>{body}', encoding="utf-8"
     )
     engine.plan(project, tmp_path / "plan", RenderConfig().plan_request(), runtime=runtime, scratch=tmp_path)
