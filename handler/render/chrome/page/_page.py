@@ -41,9 +41,12 @@ OPTIMIZE_FOR_SPEED = True
 COMMAND_TIMEOUT = 30.0
 
 _SHIM = resources.files("handler.render.chrome.page").joinpath("shim.js").read_text(encoding="utf-8")
-_REACH = resources.files("handler.render.chrome.page").joinpath("reach.js").read_text(encoding="utf-8")
 # The binding reach.js names each way out of the page through (Runtime.bindingCalled).
 REACH_BINDING = "__renderzipReach"
+_REACH = (
+    resources.files("handler.render.chrome.page").joinpath("reach.js").read_text(encoding="utf-8").rstrip()
+    + f"({json.dumps(REACH_BINDING)});"
+)
 
 
 def frame_ticks(frame_index: int, fps: float) -> float:
@@ -81,9 +84,11 @@ TRANSPARENT = {"r": 0, "g": 0, "b": 0, "a": 0}
 
 
 def init_scripts(variables: str = "{}", sources: Mapping[str, str] | None = None) -> list[str]:
-    """What runs before any script of the composition, in order: the clock, the variables, the sub-compositions."""
-    reach = _REACH.rstrip() + "(" + json.dumps(REACH_BINDING) + ");"
-    return [_SHIM, reach, _variables_script(variables), _sources_script(dict(sources or {}))]
+    """What runs before any script of the composition, in order.
+
+    The clock, the reach report, the variables, the sub-compositions.
+    """
+    return [_SHIM, _REACH, _variables_script(variables), _sources_script(dict(sources or {}))]
 
 
 class Page:
