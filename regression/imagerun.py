@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import tooling
+from handler.digest import file_sha256
 from handler.edge.archive import pack_tree
 from probes import lambda_env
 from probes.errors import ProbeError
@@ -51,11 +52,20 @@ class ImageContext:
 
 
 def prepare_task_dir(zip_path: Path, work: Path) -> Path:
-    """The artifact unzipped the way Lambda unpacks it, readable by the function's user."""
+    """The artifact unzipped the way Lambda unpacks it, readable by the function's user.
+
+    A kept ``--work`` directory is reused only while it holds this very zip: a zip rebuilt since
+    is unzipped again, so a render never runs yesterday's handler.
+    """
     task_dir = work / "task"
+    marker = work / "task.sha256"
+    wanted = file_sha256(zip_path)
+    if task_dir.is_dir() and (not marker.is_file() or marker.read_text(encoding="utf-8").strip() != wanted):
+        shutil.rmtree(task_dir)
     if not task_dir.is_dir():
         task_dir.mkdir(parents=True)
         unzip_artifact(zip_path, task_dir)
+        marker.write_text(wanted + "\n", encoding="utf-8")
     work.chmod(0o755)
     return task_dir
 

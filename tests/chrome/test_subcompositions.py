@@ -1,4 +1,4 @@
-"""data-composition-src: a file mounted twice and nested, each on its own host's clock and window."""
+"""data-composition-src: a file mounted twice and nested, each on its own host's clock and window, and scoped."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from handler.errors import MissingAsset, PageError
 from handler.render.runtime import Runtime
 from tooling import media
 
-from .conftest import WIDTH, composition, left_edge
+from .conftest import ANIME, GSAP, WIDTH, composition, left_edge, with_scripts
 from .test_engine import render
 
 pytestmark = pytest.mark.chrome
@@ -87,4 +87,89 @@ def test_a_sub_composition_that_mounts_itself_ends_in_a_page_error(runtime: Runt
         {"loop.html": loop},
     )
     with pytest.raises(PageError, match="nest deeper than 8"):
+        render(runtime, project, tmp_path / "work", RenderConfig(chunks=1))
+
+
+# --- scoping: what an instance's scripts see -----------------------------------------
+
+SCOPED_HEIGHT = 112
+
+
+@pytest.fixture(scope="module")
+def scoped(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[bytes]]:
+    project = with_scripts("scoped-instances", tmp_path_factory, (GSAP, ANIME))
+    frames = {}
+    for name, config in (
+        ("1", RenderConfig(chunks=1, **LOSSLESS)),  # type: ignore[arg-type]
+        ("4", RenderConfig(frames_per_chunk=17, **LOSSLESS)),  # type: ignore[arg-type]
+        ("speed", RenderConfig(frames_per_chunk=17, variables='{"speed":3}', **LOSSLESS)),  # type: ignore[arg-type]
+    ):
+        _, output = render(runtime, project, tmp_path_factory.mktemp(f"scoped-{name}"), config)
+        frames[name] = list(media.decode_frames(runtime.ffmpeg, output, width=WIDTH, height=SCOPED_HEIGHT))
+    return frames
+
+
+def test_each_instance_reads_its_declared_defaults_under_its_hosts_values(scoped: dict[str, list[bytes]]) -> None:
+    frames = scoped["4"]
+    # First host: data-variable-values speed 4 over the file's default offset 0.
+    assert [left_edge(frame, 6) for frame in frames] == [4 * k for k in range(FRAMES)]
+    # Second host: no speed, so the file's default 1, and its own offset 40.
+    assert [left_edge(frame, 54) for frame in frames] == [40 + k for k in range(FRAMES)]
+
+
+def test_the_roots_variables_are_its_declared_defaults_under_config_variables(scoped: dict[str, list[bytes]]) -> None:
+    assert [left_edge(frame, 102) for frame in scoped["4"]] == [2 * k for k in range(FRAMES)]
+    assert [left_edge(frame, 102) for frame in scoped["speed"]] == [3 * k for k in range(FRAMES)]
+    # Config.Variables are the root's: an instance keeps its own speed.
+    assert [left_edge(frame, 6) for frame in scoped["speed"]] == [4 * k for k in range(FRAMES)]
+    assert [left_edge(frame, 54) for frame in scoped["speed"]] == [40 + k for k in range(FRAMES)]
+
+
+@pytest.mark.parametrize(("library", "rows"), [("gsap", (22, 70)), ("anime.js", (38, 86))])
+def test_string_targets_resolve_inside_each_instance(
+    scoped: dict[str, list[bytes]], library: str, rows: tuple[int, int]
+) -> None:
+    # Each instance's timeline moves its own bar 120 px in 1 s / speed, then holds: speed 4, then 1.
+    first, second = rows
+    assert [left_edge(frame, first) for frame in scoped["4"]] == [min(16 * k, 120) for k in range(FRAMES)], library
+    assert [left_edge(frame, second) for frame in scoped["4"]] == [min(4 * k, 120) for k in range(FRAMES)], library
+
+
+def test_scoped_instances_give_identical_frames_in_one_chunk_or_four(scoped: dict[str, list[bytes]]) -> None:
+    assert len(scoped["1"]) == FRAMES
+    assert scoped["1"] == scoped["4"]
+
+
+@pytest.mark.parametrize(
+    ("attribute", "reason"),
+    [
+        ("data-variable-values='{\"speed\": '", "data-variable-values is not JSON"),
+        ("data-variable-values='[1, 2]'", "data-variable-values is not a JSON object"),
+    ],
+)
+def test_host_values_that_are_not_a_json_object_end_in_a_page_error(
+    runtime: Runtime, tmp_path: Path, attribute: str, reason: str
+) -> None:
+    child = (
+        '<template><div data-composition-id="child">'
+        "<script>window.__hyperframes.getVariables();</script></div></template>"
+    )
+    project = _project(
+        tmp_path,
+        ROOT_OPEN + f'<div data-composition-id="child" data-composition-src="child.html" {attribute}></div></div>',
+        {"child.html": child},
+    )
+    with pytest.raises(PageError, match=f"sub-composition child.html: {reason}"):
+        render(runtime, project, tmp_path / "work", RenderConfig(chunks=1))
+
+
+def test_declared_variables_that_are_not_a_json_array_end_in_a_page_error(runtime: Runtime, tmp_path: Path) -> None:
+    project = _project(
+        tmp_path,
+        "<!doctype html><html data-composition-variables='{\"speed\": 1}'>"
+        + ROOT_OPEN.removeprefix("<!doctype html>")
+        + "</div><script>window.__hyperframes.getVariables();</script></html>",
+        {},
+    )
+    with pytest.raises(PageError, match=r"data-composition-variables is not a JSON array of \{id, default\}"):
         render(runtime, project, tmp_path / "work", RenderConfig(chunks=1))

@@ -41,6 +41,8 @@ EXPECTED_FIXTURES = {
     "png-sequence",
     "variables",
     "video",
+    "scoped-instances",
+    "gpu-frames",
     "webm-alpha",
     "barcode",
     "css-keyframes",

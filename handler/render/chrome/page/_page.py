@@ -54,16 +54,10 @@ def frame_ticks(frame_index: int, fps: float) -> float:
 
 
 def _variables_script(variables: str) -> str:
-    """Runs before the composition's scripts: ``window.__hyperframes.getVariables()`` as HyperFrames documents it.
-
-    Each call returns a fresh copy, so a script that changes what it got cannot change what
-    the next frame, or another chunk, reads.
-    """
-    literal = json.dumps(variables)
+    """``Config.Variables`` as ``window.__renderzipVariables``, which the shim lays over the declared defaults."""
     return (
-        "(() => { const text = " + literal + ";"
-        " const api = (window.__hyperframes = window.__hyperframes || {});"
-        " api.getVariables = () => JSON.parse(text); })();"
+        "Object.defineProperty(window, '__renderzipVariables', "
+        "{ value: " + json.dumps(variables) + ", enumerable: false });"
     )
 
 

@@ -190,7 +190,205 @@
     return Array.from(sheet.cssRules, (rule) => rule.cssText).join("\n");
   };
   const instanceCount = new Map();
-  const runScript = (host, original, runtimeId, authoredId) =>
+
+  // --- what a sub-composition's script sees -------------------------------------
+  // As HyperFrames scopes it: document's queries, gsap's string targets and getVariables() answer
+  // for this instance only, and a selector naming the file's id names this instance's host.
+  const RealDocument = document;
+  const scopeHandles = new Map(); // handle -> the arguments one wrapped script is called with
+  let nextScopeHandle = 1;
+  Object.defineProperty(window, "__renderzipScope", {
+    value: (handle) => {
+      const scope = scopeHandles.get(handle);
+      scopeHandles.delete(handle);
+      if (!scope) throw new Error("a sub-composition script ran twice");
+      return scope;
+    },
+    enumerable: false,
+  });
+  const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const TIMING_ATTRIBUTE = String.raw`\[\s*data-(?:start|duration)\s*=\s*(?:"[^"]*"|'[^']*')\s*\]`;
+  const selectorRewriter = (authoredId, runtimeId) => {
+    const id = escapeRegExp(authoredId);
+    const named = String.raw`\[\s*data-composition-id\s*=\s*(?:"${id}"|'${id}')\s*\]`;
+    // The file's root, with any timing attributes beside it, is this instance's host.
+    const pattern = new RegExp(`(?:${TIMING_ATTRIBUTE})*${named}(?:${TIMING_ATTRIBUTE})*`, "g");
+    const host = hostSelector(runtimeId);
+    return (selector) => (typeof selector === "string" ? selector.replace(pattern, host) : selector);
+  };
+  // Natives (no prototype) need the real object as `this`; classes and plain functions keep their own.
+  const boundMember = (target, cache) => (value) => {
+    if (typeof value !== "function" || "prototype" in value) return value;
+    if (!cache.has(value)) cache.set(value, value.bind(target));
+    return cache.get(value);
+  };
+  const declaredDefaults = (element) => {
+    const text = element ? element.getAttribute("data-composition-variables") : null;
+    if (!text) return {};
+    let declared;
+    try {
+      declared = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`data-composition-variables is not JSON: ${error.message}`);
+    }
+    if (!Array.isArray(declared)) throw new Error("data-composition-variables is not a JSON array of {id, default}");
+    const defaults = {};
+    for (const entry of declared) {
+      if (entry && typeof entry === "object" && typeof entry.id === "string" && "default" in entry) defaults[entry.id] = entry.default;
+    }
+    return defaults;
+  };
+  const hostValues = (host, reference) => {
+    const text = host.getAttribute("data-variable-values");
+    if (!text) return {};
+    let values;
+    try {
+      values = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`sub-composition ${reference}: data-variable-values is not JSON: ${error.message}`);
+    }
+    if (!values || typeof values !== "object" || Array.isArray(values)) {
+      throw new Error(`sub-composition ${reference}: data-variable-values is not a JSON object`);
+    }
+    return values;
+  };
+  // The root's window.__hyperframes.getVariables(): the declared defaults (<html> first, then each
+  // element that declares some) under Config.Variables. A fresh copy each call, so a script that
+  // changes what it got cannot change what the next frame, or another chunk, reads.
+  const api = (window.__hyperframes = window.__hyperframes || {});
+  api.getVariables = () => {
+    const declarers = new Set();
+    const html = RealDocument.documentElement;
+    if (html && html.hasAttribute("data-composition-variables")) declarers.add(html);
+    for (const element of RealDocument.querySelectorAll("[data-composition-variables]")) declarers.add(element);
+    const merged = {};
+    for (const element of declarers) Object.assign(merged, declaredDefaults(element));
+    return Object.assign(merged, JSON.parse(window.__renderzipVariables || "{}"));
+  };
+  const makeScope = (host, runtimeId, authoredId, variables) => {
+    const rewrite = selectorRewriter(authoredId, runtimeId);
+    const inside = (node) => node === host || host.contains(node);
+    const queryAll = (selector) => Array.from(RealDocument.querySelectorAll(rewrite(selector))).filter(inside);
+    const queryOne = (selector) => queryAll(selector)[0] || null;
+    const byId = (id) => {
+      const found = RealDocument.getElementById(id);
+      if (found && inside(found)) return found;
+      return host.id === String(id) ? host : host.querySelector(`[id="${CSS.escape(String(id))}"]`);
+    };
+    const documentMembers = new Map();
+    const scopedDocument = new Proxy(RealDocument, {
+      get(target, property) {
+        if (property === "querySelector") return queryOne;
+        if (property === "querySelectorAll") return queryAll;
+        if (property === "getElementById") return byId;
+        return boundMember(target, documentMembers)(Reflect.get(target, property, target));
+      },
+    });
+    const targets = (target) => (typeof target === "string" ? queryAll(target) : target);
+    const TWEENS = ["to", "from", "fromTo", "set"];
+    const scopeTweens = (owner) => {
+      for (const method of TWEENS) {
+        const original = owner[method];
+        if (typeof original !== "function") continue;
+        owner[method] = function (target, ...rest) {
+          return original.call(this, targets(target), ...rest);
+        };
+      }
+      return owner;
+    };
+    const baseGsap = window.gsap;
+    const gsapMembers = new Map();
+    const scopedGsap = baseGsap && typeof baseGsap === "object"
+      ? new Proxy(baseGsap, {
+          get(target, property) {
+            if (property === "timeline") return (...args) => scopeTweens(target.timeline(...args));
+            if (TWEENS.includes(property)) return (target0, ...rest) => target[property](targets(target0), ...rest);
+            if (property === "utils" && target.utils) {
+              return Object.assign(Object.create(target.utils), {
+                toArray: (value, ...rest) => target.utils.toArray(targets(value), ...rest),
+                selector: (base) => {
+                  const root = (typeof base === "string" ? queryOne(base) : base) || host;
+                  return (selector) => Array.from(RealDocument.querySelectorAll(rewrite(selector))).filter((node) => node === root || root.contains(node));
+                },
+              });
+            }
+            return boundMember(target, gsapMembers)(Reflect.get(target, property, target));
+          },
+        })
+      : baseGsap;
+    // anime.js: string targets resolve inside the instance, and its registrations are its own
+    // (kept as "<runtime id>::<id>", whose host gives the clock they are seeked on).
+    const animeTargets = (value) => {
+      if (typeof value === "string") return queryAll(value);
+      if (value && typeof value === "object" && !Array.isArray(value) && typeof value.targets === "string") {
+        return Object.assign({}, value, { targets: queryAll(value.targets) });
+      }
+      return value;
+    };
+    const scopeAnimeTimeline = (timeline) => {
+      for (const method of ["add", "set"]) {
+        const original = timeline && timeline[method];
+        if (typeof original !== "function") continue;
+        timeline[method] = function (first, ...rest) {
+          return original.call(this, animeTargets(first), ...rest);
+        };
+      }
+      return timeline;
+    };
+    const baseAnime = window.anime;
+    const animeMembers = new Map();
+    const scopedAnime = baseAnime && (typeof baseAnime === "object" || typeof baseAnime === "function")
+      ? new Proxy(baseAnime, {
+          apply(target, self, [first, ...rest]) {
+            return target.call(self, animeTargets(first), ...rest); // anime.js 3: anime({ targets })
+          },
+          get(target, property) {
+            if (property === "animate" || property === "set") return (first, ...rest) => target[property](animeTargets(first), ...rest);
+            if (property === "createTimeline" || property === "timeline") {
+              return (...args) => scopeAnimeTimeline(target[property](...args));
+            }
+            return boundMember(target, animeMembers)(Reflect.get(target, property, target));
+          },
+        })
+      : baseAnime;
+    const ownId = (id) => `${runtimeId}::${id}`;
+    const baseRegistry = window.hyperframesAnime;
+    const scopedAnimeRegistry = Object.assign({}, baseRegistry, {
+      register: (id, instance, options) => {
+        const registration = baseRegistry.register(ownId(id), instance, options);
+        return Object.assign({}, registration, { id: String(id) });
+      },
+      unregister: (id) => baseRegistry.unregister(ownId(id)),
+      get: (id) => baseRegistry.get(ownId(id)),
+      entries: () => baseRegistry.entries().filter((entry) => entry.id.startsWith(ownId(""))),
+    });
+    const scopedHyperframes = Object.assign({}, window.__hyperframes, {
+      getVariables: () => JSON.parse(JSON.stringify(variables)),
+    });
+    const windowMembers = new Map();
+    const scopedWindow = new Proxy(window, {
+      get(target, property) {
+        if (property === "__hyperframes") return scopedHyperframes;
+        if (property === "hyperframesAnime") return scopedAnimeRegistry;
+        if (property === "anime") return scopedAnime;
+        return boundMember(target, windowMembers)(Reflect.get(target, property, target));
+      },
+      set(target, property, value) {
+        return Reflect.set(target, property, value, target);
+      },
+    });
+    return [scopedDocument, scopedWindow, scopedGsap, scopedHyperframes, scopedAnime, scopedAnimeRegistry];
+  };
+  const PARAMETERS = "document, window, gsap, __hyperframes, anime, hyperframesAnime";
+  const scopedSource = (text, scope, module) => {
+    const handle = nextScopeHandle++;
+    scopeHandles.set(handle, scope);
+    // A module keeps its imports at the top level, so its names are shadowed by declarations there.
+    if (module) return `const [${PARAMETERS}] = globalThis.__renderzipScope(${handle});\n${text}`;
+    return `(function (${PARAMETERS}) {\n${text}\n}).apply(window, window.__renderzipScope(${handle}));`;
+  };
+
+  const runScript = (host, original, runtimeId, authoredId, scope) =>
     new Promise((resolve, reject) => {
       const script = document.createElement("script");
       for (const attribute of original.attributes) script.setAttribute(attribute.name, attribute.value);
@@ -209,11 +407,12 @@
       // The first instance's timeline steps aside while the script runs, and comes back after.
       const firstInstance = redirect ? registry[authoredId] : undefined;
       if (redirect) delete registry[authoredId];
-      // In a block, each instance's top-level const, let and class are its own: two instances of
-      // one file do not collide in the page's global scope. Module scripts have their own already.
+      // In a function of its own, as HyperFrames runs it, each instance's top-level names are its
+      // own: two instances of one file do not collide in the page's global scope.
       const type = (original.getAttribute("type") || "").trim().toLowerCase();
       const classic = type === "" || type === "text/javascript" || type === "application/javascript";
-      script.textContent = classic ? `{\n${original.textContent}\n}` : original.textContent;
+      const module = type === "module";
+      script.textContent = classic || module ? scopedSource(original.textContent, scope, module) : original.textContent;
       const errors = [];
       const onError = (event) => errors.push(event.error || new Error(String(event.message)));
       window.addEventListener("error", onError);
@@ -255,11 +454,17 @@
     const inner = content.children.length === 1 && content.firstElementChild.getAttribute("data-composition-id") === authoredId
       ? content.firstElementChild
       : null;
+    // This instance's variables: the file's declared defaults, under its host's data-variable-values.
+    const variables = Object.assign(
+      declaredDefaults(parsed.documentElement),
+      declaredDefaults(inner || content.querySelector("[data-composition-variables]")),
+      hostValues(host, reference),
+    );
     // The file's own root, when it has one, dissolves into the host: its children are the host's.
     const nodes = inner ? Array.from(inner.childNodes) : Array.from(content.childNodes);
     for (const node of nodes) host.appendChild(document.importNode(node, true));
     for (const nested of Array.from(host.querySelectorAll("[data-composition-src]"))) await mountHost(nested, path, depth + 1);
-    for (const script of scripts) await runScript(host, script, runtimeId, authoredId);
+    for (const script of scripts) await runScript(host, script, runtimeId, authoredId, makeScope(host, runtimeId, authoredId, variables));
   };
   let mounted = null;
   const mountAll = () => {
@@ -429,11 +634,84 @@
     callEach(window.__hfRender, seconds, errors);
     window.__hfThreeTime = seconds;
     callEach(window.__hfThreeRender, seconds, errors);
+    window.__hfTypegpuTime = seconds;
     try {
       window.dispatchEvent(new CustomEvent("hf-seek", { detail: { time: seconds } }));
     } catch (error) {
       errors.push(error);
     }
+  };
+
+  // WebGPU and TypeGPU: __hfTypegpuTime and hf-seek tell the time; window.__hfWebGpu holds the
+  // work each frame waits for (registerFrame, and every queue.submit of a registered device), as
+  // HyperFrames' runtime has it. A fence that rejects fails the frame; one that never settles ends
+  // in the seek's timeout, never in a frame drawn before its work is done.
+  const gpuDevices = new Set();
+  const gpuPending = new Set();
+  let gpuReady = null;
+  const gpuWork = (work, time) => {
+    if (work === null || work === undefined || work === true) return null;
+    if (work === false) return Promise.resolve();
+    return Promise.resolve().then(() => (typeof work === "function" ? work(time) : work));
+  };
+  const trackGpuFrame = (work) => {
+    const promise = gpuWork(work) || Promise.resolve();
+    gpuPending.add(promise);
+    return promise;
+  };
+  const registerGpuDevice = (device) => {
+    if (!device || gpuDevices.has(device)) return;
+    gpuDevices.add(device);
+    const queue = device.queue;
+    if (!queue || typeof queue.submit !== "function" || typeof queue.onSubmittedWorkDone !== "function") return;
+    const submit = queue.submit.bind(queue);
+    queue.submit = (...args) => {
+      const result = submit(...args);
+      trackGpuFrame(queue.onSubmittedWorkDone());
+      return result;
+    };
+  };
+  Object.defineProperty(window, "__hfWebGpu", {
+    value: Object.freeze({
+      get devices() { return Array.from(gpuDevices); },
+      get pendingFrameCount() { return gpuPending.size; },
+      registerDevice: registerGpuDevice,
+      registerFrame: trackGpuFrame,
+      setReady: (work) => (gpuReady = gpuWork(work) || Promise.resolve()),
+      discardPendingFrames: () => gpuPending.clear(),
+    }),
+    enumerable: false,
+  });
+  window.__hfRegisterWebGpuDevice = registerGpuDevice;
+  window.__hfRegisterWebGpuFrame = trackGpuFrame;
+  const gpuSettled = async () => {
+    await Promise.all([gpuReady, gpuWork(window.__hfWebGpuReady)].filter(Boolean));
+  };
+  const gpuFrameDone = async (seconds) => {
+    if (typeof window.__hfWebGpuWaitForFrame === "function") await window.__hfWebGpuWaitForFrame(seconds);
+    const authored = gpuWork(window.__hfWebGpuFrameReady, seconds);
+    if (authored) await authored;
+    while (gpuPending.size) {
+      const batch = Array.from(gpuPending);
+      gpuPending.clear();
+      await Promise.all(batch);
+    }
+    const queues = Array.from(gpuDevices, (device) => device.queue && device.queue.onSubmittedWorkDone && device.queue.onSubmittedWorkDone());
+    await Promise.all(queues.filter(Boolean));
+  };
+  // Chrome composites in software here, and a WebGPU canvas would come out blank: refused by name.
+  const refusedContexts = [];
+  const getContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+    if (String(kind).toLowerCase() === "webgpu") {
+      const error = new Error('a <canvas> asked for a "webgpu" context: this renderer draws in software and cannot show one; draw the frame to a "2d" or "webgl" canvas');
+      refusedContexts.push(error);
+      throw error;
+    }
+    return getContext.call(this, kind, ...rest);
+  };
+  const failRefused = () => {
+    if (refusedContexts.length) throw refusedContexts[0];
   };
 
   // data-animate-<property>="expression in frame": arithmetic and Math functions only, never eval.
@@ -631,6 +909,8 @@
     fail(errors);
     runAnimationFrames(t, errors);
     fail(errors);
+    failRefused();
+    await gpuFrameDone(seconds);
     stamp(t);
     seekAnimations(t);
     seekSvgClocks(seconds);
@@ -685,7 +965,7 @@
   };
 
   Object.defineProperty(window, "__renderzip", {
-    value: Object.freeze({ seek, info, ready: () => mountAll().then(settleResources) }),
+    value: Object.freeze({ seek, info, ready: () => mountAll().then(gpuSettled).then(settleResources).then(failRefused) }),
     enumerable: false,
   });
 })();
