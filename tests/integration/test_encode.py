@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def test_chunks_of_any_length_share_their_stream_headers(ffmpeg: Path, tmp_path:
 
 _ENCODE_IN_A_CHILD = """
 import sys
+import time
 from pathlib import Path
 from handler.render.ffmpeg.encode import ChunkEncoder
 from handler.render.settings import EncoderSettings
@@ -183,3 +185,23 @@ def test_flat_colours_survive_the_encode(ffmpeg: Path, tmp_path: Path, capture_f
     for index, colour in enumerate(colours):
         centre = decoded[H // 2, index * band + band // 2].astype(int)
         assert np.abs(centre - np.array(colour)).max() <= 2, (colour, centre.tolist())
+
+
+@pytest.mark.parametrize("capture_format", ["png", "jpeg"])
+def test_encoding_starts_before_the_last_frame_arrives(ffmpeg: Path, tmp_path: Path, capture_format: str) -> None:
+    # A chunk's encoder works while Chrome still captures: ffmpeg must not first read megabytes of
+    # input to learn what the stream is, or it waits for every frame and encodes them all after.
+    out = tmp_path / "chunk.mp4"
+    images = frames(0, 80, W, H, capture_format)
+    settings = EncoderSettings(capture_format=capture_format)  # type: ignore[arg-type]
+    with ChunkEncoder(ffmpeg, out, width=W, height=H, fps=30, frame_count=80, settings=settings) as enc:
+        for image in images[:40]:
+            enc.write(image)
+        deadline = time.monotonic() + 20
+        while not enc.encoded_frames() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        encoded_early = enc.encoded_frames() or 0
+        for image in images[40:]:
+            enc.write(image)
+    assert encoded_early > 0, "ffmpeg encoded nothing while half the frames were still to come"
+    assert [read_barcode(f, W, H) for f in decode_frames(ffmpeg, out, width=W, height=H)] == list(range(80))

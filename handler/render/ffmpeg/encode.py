@@ -165,6 +165,15 @@ class ChunkEncoder:
             self.ffmpeg,
             "-progress",
             "pipe:1",
+            # Start on the first frame: by default ffmpeg reads 5 MB or 5 s of input to learn what
+            # the stream is before it decodes any, which for a chunk is often every frame, so the
+            # encoder idled while Chrome captured and encoded everything after. The bytes are the same.
+            "-probesize",
+            "32",
+            "-analyzeduration",
+            "0",
+            "-fpsprobesize",
+            "0",
             "-f",
             "image2pipe",
             "-flags:v",
@@ -298,14 +307,15 @@ class ChunkEncoder:
         if self.frames_written != self.frame_count:
             self.out.unlink(missing_ok=True)
             raise FrameCountMismatch(f"chunk {self.out.name}", self.frame_count, self.frames_written)
-        encoded = self._encoded_frames()
+        encoded = self.encoded_frames()
         if encoded != self.frame_count:
             self.out.unlink(missing_ok=True)
             raise FfmpegFailed(
                 f"{self.out.name}: ffmpeg encoded {encoded} frame(s) from {self.frame_count} written", status, stderr
             )
 
-    def _encoded_frames(self) -> int | None:
+    def encoded_frames(self) -> int | None:
+        """The frames ffmpeg has reported encoded so far (its progress lines come every half second)."""
         lines = self._progress.lines if self._progress else []
         for line in reversed(lines):
             if line.startswith("frame="):
