@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from runner import local
 from tests.integration.conftest import barcode_values
 from tooling import media
 
-from .conftest import assert_same_frames, composition
+from .conftest import WIDTH, assert_same_frames, composition
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +41,30 @@ def render(runtime: Runtime, project: Path, work: Path, config: RenderConfig) ->
     output = work / "out.mp4"
     engine.assemble(plan_dir, planned.plan_hash, chunks, output, runtime=runtime, scratch=scratch)
     return planned, output
+
+
+# The pair most tests compare: one chunk, and four uneven ones; lossless, so equal frames are equal captures.
+ONE_AND_FOUR_CHUNKS = {
+    "1": RenderConfig(chunks=1, capture="png", crf=0),
+    "4": RenderConfig(frames_per_chunk=17, capture="png", crf=0),
+}
+
+
+def decoded_renders(
+    runtime: Runtime,
+    project: Path,
+    factory: pytest.TempPathFactory,
+    configs: Mapping[str, RenderConfig],
+    *,
+    height: int,
+    width: int = WIDTH,
+) -> dict[str, list[bytes]]:
+    """Each config's render of ``project``, decoded to RGB frames."""
+    frames = {}
+    for name, config in configs.items():
+        _, output = render(runtime, project, factory.mktemp(f"{project.name}-{name}"), config)
+        frames[name] = list(media.decode_frames(runtime.ffmpeg, output, width=width, height=height))
+    return frames
 
 
 @pytest.mark.parametrize("name", ["barcode", "raf-barcode"])

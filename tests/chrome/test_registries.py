@@ -9,29 +9,20 @@ import pytest
 from handler.edge.events import RenderConfig
 from handler.errors import PageError
 from handler.render.runtime import Runtime
-from tooling import media
 
 from .conftest import ANIME, LOTTIE, WIDTH, left_edge, with_scripts
-from .test_engine import render
+from .test_engine import ONE_AND_FOUR_CHUNKS, decoded_renders, render
 
 pytestmark = pytest.mark.chrome
 
 HEIGHT, FRAMES = 96, 60
 ROWS = {"anime": 6, "legacy": 22, "lottie": 38, "render": 54, "three": 70, "procedural": 86}
-LOSSLESS = {"capture": "png", "crf": 0}
 
 
 @pytest.fixture(scope="module")
 def renders(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[bytes]]:
     project = with_scripts("registries", tmp_path_factory, (ANIME, LOTTIE))
-    frames = {}
-    for name, config in (
-        ("1", RenderConfig(chunks=1, **LOSSLESS)),  # type: ignore[arg-type]
-        ("4", RenderConfig(frames_per_chunk=17, **LOSSLESS)),  # type: ignore[arg-type]
-    ):
-        _, output = render(runtime, project, tmp_path_factory.mktemp(f"registries-{name}"), config)
-        frames[name] = list(media.decode_frames(runtime.ffmpeg, output, width=WIDTH, height=HEIGHT))
-    return frames
+    return decoded_renders(runtime, project, tmp_path_factory, ONE_AND_FOUR_CHUNKS, height=HEIGHT)
 
 
 @pytest.mark.parametrize("layer", list(ROWS))
@@ -100,14 +91,7 @@ LATE_DRAWING = """
 @pytest.fixture(scope="module")
 def gpu_renders(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[bytes]]:
     project = _gpu_project(tmp_path_factory.mktemp("gpu-project"), LATE_DRAWING)
-    frames = {}
-    for name, config in (
-        ("1", RenderConfig(chunks=1, **LOSSLESS)),  # type: ignore[arg-type]
-        ("4", RenderConfig(frames_per_chunk=17, **LOSSLESS)),  # type: ignore[arg-type]
-    ):
-        _, output = render(runtime, project, tmp_path_factory.mktemp(f"gpu-{name}"), config)
-        frames[name] = list(media.decode_frames(runtime.ffmpeg, output, width=WIDTH, height=GPU_HEIGHT))
-    return frames
+    return decoded_renders(runtime, project, tmp_path_factory, ONE_AND_FOUR_CHUNKS, height=GPU_HEIGHT)
 
 
 def test_a_frame_waits_for_the_work_registered_with_hf_webgpu(gpu_renders: dict[str, list[bytes]]) -> None:

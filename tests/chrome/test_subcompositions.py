@@ -9,15 +9,13 @@ import pytest
 from handler.edge.events import RenderConfig
 from handler.errors import MissingAsset, PageError
 from handler.render.runtime import Runtime
-from tooling import media
 
-from .conftest import ANIME, GSAP, WIDTH, composition, left_edge, with_scripts
-from .test_engine import render
+from .conftest import ANIME, GSAP, composition, left_edge, with_scripts
+from .test_engine import ONE_AND_FOUR_CHUNKS, decoded_renders, render
 
 pytestmark = pytest.mark.chrome
 
 HEIGHT, FRAMES = 96, 60
-LOSSLESS = {"capture": "png", "crf": 0}
 
 
 def expected(first: int, last: int, place: object) -> list[int | None]:
@@ -26,14 +24,9 @@ def expected(first: int, last: int, place: object) -> list[int | None]:
 
 @pytest.fixture(scope="module")
 def renders(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[bytes]]:
-    frames = {}
-    for name, config in (
-        ("1", RenderConfig(chunks=1, **LOSSLESS)),  # type: ignore[arg-type]
-        ("4", RenderConfig(frames_per_chunk=17, **LOSSLESS)),  # type: ignore[arg-type]
-    ):
-        _, output = render(runtime, composition("sub-compositions"), tmp_path_factory.mktemp(f"sub-{name}"), config)
-        frames[name] = list(media.decode_frames(runtime.ffmpeg, output, width=WIDTH, height=HEIGHT))
-    return frames
+    return decoded_renders(
+        runtime, composition("sub-compositions"), tmp_path_factory, ONE_AND_FOUR_CHUNKS, height=HEIGHT
+    )
 
 
 def test_each_instance_runs_on_its_hosts_clock_inside_its_window(renders: dict[str, list[bytes]]) -> None:
@@ -98,15 +91,11 @@ SCOPED_HEIGHT = 112
 @pytest.fixture(scope="module")
 def scoped(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[bytes]]:
     project = with_scripts("scoped-instances", tmp_path_factory, (GSAP, ANIME))
-    frames = {}
-    for name, config in (
-        ("1", RenderConfig(chunks=1, **LOSSLESS)),  # type: ignore[arg-type]
-        ("4", RenderConfig(frames_per_chunk=17, **LOSSLESS)),  # type: ignore[arg-type]
-        ("speed", RenderConfig(frames_per_chunk=17, variables='{"speed":3}', **LOSSLESS)),  # type: ignore[arg-type]
-    ):
-        _, output = render(runtime, project, tmp_path_factory.mktemp(f"scoped-{name}"), config)
-        frames[name] = list(media.decode_frames(runtime.ffmpeg, output, width=WIDTH, height=SCOPED_HEIGHT))
-    return frames
+    configs = {
+        **ONE_AND_FOUR_CHUNKS,
+        "speed": RenderConfig(frames_per_chunk=17, variables='{"speed":3}', capture="png", crf=0),
+    }
+    return decoded_renders(runtime, project, tmp_path_factory, configs, height=SCOPED_HEIGHT)
 
 
 def test_each_instance_reads_its_declared_defaults_under_its_hosts_values(scoped: dict[str, list[bytes]]) -> None:

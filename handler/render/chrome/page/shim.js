@@ -265,6 +265,30 @@
     for (const element of declarers) Object.assign(merged, declaredDefaults(element));
     return Object.assign(merged, JSON.parse(window.__renderzipVariables || "{}"));
   };
+  // A view of `target` in which `overrides` stand for some members; the rest, and every write, are the target's own.
+  const overlay = (target, overrides) => {
+    const members = new Map();
+    return new Proxy(target, {
+      get(object, property) {
+        if (Object.prototype.hasOwnProperty.call(overrides, property)) return overrides[property];
+        return boundMember(object, members)(Reflect.get(object, property, object));
+      },
+      set(object, property, value) {
+        return Reflect.set(object, property, value, object);
+      },
+    });
+  };
+  // Wraps `methods` of `owner` in place, so that their first argument goes through `map` first.
+  const mapFirstArgument = (owner, methods, map) => {
+    for (const method of methods) {
+      const original = owner && owner[method];
+      if (typeof original !== "function") continue;
+      owner[method] = function (first, ...rest) {
+        return original.call(this, map(first), ...rest);
+      };
+    }
+    return owner;
+  };
   const makeScope = (host, runtimeId, authoredId, variables) => {
     const rewrite = selectorRewriter(authoredId, runtimeId);
     const inside = (node) => node === host || host.contains(node);
@@ -275,27 +299,10 @@
       if (found && inside(found)) return found;
       return host.id === String(id) ? host : host.querySelector(`[id="${CSS.escape(String(id))}"]`);
     };
-    const documentMembers = new Map();
-    const scopedDocument = new Proxy(RealDocument, {
-      get(target, property) {
-        if (property === "querySelector") return queryOne;
-        if (property === "querySelectorAll") return queryAll;
-        if (property === "getElementById") return byId;
-        return boundMember(target, documentMembers)(Reflect.get(target, property, target));
-      },
-    });
+    const scopedDocument = overlay(RealDocument, { querySelector: queryOne, querySelectorAll: queryAll, getElementById: byId });
     const targets = (target) => (typeof target === "string" ? queryAll(target) : target);
     const TWEENS = ["to", "from", "fromTo", "set"];
-    const scopeTweens = (owner) => {
-      for (const method of TWEENS) {
-        const original = owner[method];
-        if (typeof original !== "function") continue;
-        owner[method] = function (target, ...rest) {
-          return original.call(this, targets(target), ...rest);
-        };
-      }
-      return owner;
-    };
+    const scopeTweens = (timeline) => mapFirstArgument(timeline, TWEENS, targets);
     const baseGsap = window.gsap;
     const gsapMembers = new Map();
     const scopedGsap = baseGsap && typeof baseGsap === "object"
@@ -325,16 +332,7 @@
       }
       return value;
     };
-    const scopeAnimeTimeline = (timeline) => {
-      for (const method of ["add", "set"]) {
-        const original = timeline && timeline[method];
-        if (typeof original !== "function") continue;
-        timeline[method] = function (first, ...rest) {
-          return original.call(this, animeTargets(first), ...rest);
-        };
-      }
-      return timeline;
-    };
+    const scopeAnimeTimeline = (timeline) => mapFirstArgument(timeline, ["add", "set"], animeTargets);
     const baseAnime = window.anime;
     const animeMembers = new Map();
     const scopedAnime = baseAnime && (typeof baseAnime === "object" || typeof baseAnime === "function")
@@ -365,17 +363,10 @@
     const scopedHyperframes = Object.assign({}, window.__hyperframes, {
       getVariables: () => JSON.parse(JSON.stringify(variables)),
     });
-    const windowMembers = new Map();
-    const scopedWindow = new Proxy(window, {
-      get(target, property) {
-        if (property === "__hyperframes") return scopedHyperframes;
-        if (property === "hyperframesAnime") return scopedAnimeRegistry;
-        if (property === "anime") return scopedAnime;
-        return boundMember(target, windowMembers)(Reflect.get(target, property, target));
-      },
-      set(target, property, value) {
-        return Reflect.set(target, property, value, target);
-      },
+    const scopedWindow = overlay(window, {
+      __hyperframes: scopedHyperframes,
+      hyperframesAnime: scopedAnimeRegistry,
+      anime: scopedAnime,
     });
     return [scopedDocument, scopedWindow, scopedGsap, scopedHyperframes, scopedAnime, scopedAnimeRegistry];
   };
