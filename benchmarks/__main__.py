@@ -37,6 +37,7 @@ from bundler.progress import ConsoleReporter
 from handler.render import engine
 from handler.render.chrome.browser import Browser
 from handler.render.ffmpeg import encode
+from handler.render.planfile import compute_plan_hash, read_plan_doc
 from handler.render.runtime import Runtime, prepare
 from handler.render.settings import (
     ALPHA_FORMATS,
@@ -127,7 +128,7 @@ def throughput(runtime: Runtime, work: Path, width: int, height: int) -> dict[st
     median["runs"] = len(runs)
     median["pipeline_of_cpu_bound_runs"] = [run["pipeline_of_cpu_bound"] for run in runs]
     median["one_page_of_cpu_bound_runs"] = [run["one_page_of_cpu_bound"] for run in runs]
-    median.update(chrome_memory(runtime, work / f"memory-{width}", width, height, int(median["pages"])))
+    median.update(chrome_memory(runtime, work / f"run-{width}-0", width, int(median["pages"])))
     return median
 
 
@@ -272,22 +273,20 @@ def _pipeline(runtime: Runtime, work: Path, width: int, plan_hash: str, *, pages
     }
 
 
-def chrome_memory(runtime: Runtime, work: Path, width: int, height: int, pages: int) -> dict[str, float]:
-    """Chrome's peak memory in one render with 1 page and one with ``pages``, neither timed: the
-    sampler reads /proc, which would cost the timed renders CPU."""
-    work.mkdir(parents=True)
-    project = composition(work / "memory-page", width, height)
-    scratch = work / "memory-scratch"
-    scratch.mkdir()
-    planned = engine.plan(project, work / "memory-plan", PlanRequest(chunks=1), runtime=runtime, scratch=scratch)
+def chrome_memory(runtime: Runtime, run: Path, width: int, pages: int) -> dict[str, float]:
+    """Chrome's peak memory in one render with 1 page and one with ``pages`` of a run's own plan,
+    neither timed: the sampler reads /proc, which would cost the timed renders CPU."""
+    plan_dir, scratch = run / f"plan-{width}", run / "scratch"
+    doc = read_plan_doc(plan_dir)
+    plan_hash = compute_plan_hash(plan_dir, doc.encoder, doc.runtime)
     peaks = {}
     for count in sorted({1, pages}):
         with ChromeMemory() as memory:
             engine.render_chunk(
-                work / "memory-plan",
-                planned.plan_hash,
+                plan_dir,
+                plan_hash,
                 0,
-                work / f"memory-{count}.mp4",
+                run / f"memory-{count}.mp4",
                 runtime=runtime,
                 scratch=scratch,
                 pages=count,

@@ -98,7 +98,8 @@ def run(argv: Sequence[str] | None = None) -> Outcome:
             build(BuildOptions(out=args.zip), reporter)
         image = resolve_image(args.runtime, args.image, reporter)
         work.mkdir(parents=True, exist_ok=True)
-        task_dir = prepare_task_dir(args.zip, work)
+        zip_sha256 = file_sha256(args.zip)
+        task_dir = prepare_task_dir(args.zip, work, zip_sha256=zip_sha256)
         context = ImageContext(image, task_dir, writable_output(fresh_dir(work / "out")), args.runtime)
         inputs = fresh_dir(work / "in")
         fixtures = stage_fixtures(fixtures, fresh_dir(work / "staged"), reporter)
@@ -117,7 +118,7 @@ def run(argv: Sequence[str] | None = None) -> Outcome:
         report = to_json(
             results,
             image=image,
-            zip_sha256=file_sha256(args.zip),
+            zip_sha256=zip_sha256,
             seconds=time.monotonic() - began,
             render_seconds=render_seconds,
         )

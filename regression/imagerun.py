@@ -17,7 +17,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import tooling
-from handler.digest import file_sha256
 from handler.edge.archive import pack_tree
 from probes import lambda_env
 from probes.errors import ProbeError
@@ -51,21 +50,20 @@ class ImageContext:
         return self.out_dir / relative
 
 
-def prepare_task_dir(zip_path: Path, work: Path) -> Path:
+def prepare_task_dir(zip_path: Path, work: Path, *, zip_sha256: str) -> Path:
     """The artifact unzipped the way Lambda unpacks it, readable by the function's user.
 
-    A kept ``--work`` directory is reused only while it holds this very zip: a zip rebuilt since
-    is unzipped again, so a render never runs yesterday's handler.
+    A kept ``--work`` directory is reused only while it holds this very zip (``zip_sha256``): a
+    zip rebuilt since is unzipped again, so a render never runs yesterday's handler.
     """
     task_dir = work / "task"
     marker = work / "task.sha256"
-    wanted = file_sha256(zip_path)
-    if task_dir.is_dir() and (not marker.is_file() or marker.read_text(encoding="utf-8").strip() != wanted):
+    if task_dir.is_dir() and (not marker.is_file() or marker.read_text(encoding="utf-8").strip() != zip_sha256):
         shutil.rmtree(task_dir)
     if not task_dir.is_dir():
         task_dir.mkdir(parents=True)
         unzip_artifact(zip_path, task_dir)
-        marker.write_text(wanted + "\n", encoding="utf-8")
+        marker.write_text(zip_sha256 + "\n", encoding="utf-8")
     work.chmod(0o755)
     return task_dir
 

@@ -222,15 +222,18 @@
     if (!cache.has(value)) cache.set(value, value.bind(target));
     return cache.get(value);
   };
-  const declaredDefaults = (element) => {
-    const text = element ? element.getAttribute("data-composition-variables") : null;
-    if (!text) return {};
-    let declared;
+  // An attribute's JSON, or `fallback` when it is absent; text that is not JSON fails, named.
+  const jsonAttribute = (element, name, fallback, label = "") => {
+    const text = element ? element.getAttribute(name) : null;
+    if (!text) return fallback;
     try {
-      declared = JSON.parse(text);
+      return JSON.parse(text);
     } catch (error) {
-      throw new Error(`data-composition-variables is not JSON: ${error.message}`);
+      throw new Error(`${label}${name} is not JSON: ${error.message}`);
     }
+  };
+  const declaredDefaults = (element) => {
+    const declared = jsonAttribute(element, "data-composition-variables", []);
     if (!Array.isArray(declared)) throw new Error("data-composition-variables is not a JSON array of {id, default}");
     const defaults = {};
     for (const entry of declared) {
@@ -239,14 +242,7 @@
     return defaults;
   };
   const hostValues = (host, reference) => {
-    const text = host.getAttribute("data-variable-values");
-    if (!text) return {};
-    let values;
-    try {
-      values = JSON.parse(text);
-    } catch (error) {
-      throw new Error(`sub-composition ${reference}: data-variable-values is not JSON: ${error.message}`);
-    }
+    const values = jsonAttribute(host, "data-variable-values", {}, `sub-composition ${reference}: `);
     if (!values || typeof values !== "object" || Array.isArray(values)) {
       throw new Error(`sub-composition ${reference}: data-variable-values is not a JSON object`);
     }
@@ -257,16 +253,15 @@
   // changes what it got cannot change what the next frame, or another chunk, reads.
   const api = (window.__hyperframes = window.__hyperframes || {});
   api.getVariables = () => {
-    const declarers = new Set();
-    const html = RealDocument.documentElement;
-    if (html && html.hasAttribute("data-composition-variables")) declarers.add(html);
-    for (const element of RealDocument.querySelectorAll("[data-composition-variables]")) declarers.add(element);
     const merged = {};
-    for (const element of declarers) Object.assign(merged, declaredDefaults(element));
+    for (const element of RealDocument.querySelectorAll("[data-composition-variables]")) {
+      Object.assign(merged, declaredDefaults(element)); // document order: <html> first
+    }
     return Object.assign(merged, JSON.parse(window.__renderzipVariables || "{}"));
   };
-  // A view of `target` in which `overrides` stand for some members; the rest, and every write, are the target's own.
-  const overlay = (target, overrides) => {
+  // A view of `target` in which `overrides` stand for some members; the rest, and every write, are
+  // the target's own. A callable target's calls go through `call` when one is given.
+  const overlay = (target, overrides, call) => {
     const members = new Map();
     return new Proxy(target, {
       get(object, property) {
@@ -276,6 +271,7 @@
       set(object, property, value) {
         return Reflect.set(object, property, value, object);
       },
+      ...(call ? { apply: (object, self, args) => call(self, args) } : {}),
     });
   };
   // Wraps `methods` of `owner` in place, so that their first argument goes through `map` first.
@@ -291,8 +287,10 @@
   };
   const makeScope = (host, runtimeId, authoredId, variables) => {
     const rewrite = selectorRewriter(authoredId, runtimeId);
-    const inside = (node) => node === host || host.contains(node);
-    const queryAll = (selector) => Array.from(RealDocument.querySelectorAll(rewrite(selector))).filter(inside);
+    const within = (root) => (node) => node === root || root.contains(node);
+    const inside = within(host);
+    const queryIn = (root) => (selector) => Array.from(RealDocument.querySelectorAll(rewrite(selector))).filter(within(root));
+    const queryAll = queryIn(host);
     const queryOne = (selector) => queryAll(selector)[0] || null;
     const byId = (id) => {
       const found = RealDocument.getElementById(id);
@@ -303,24 +301,20 @@
     const targets = (target) => (typeof target === "string" ? queryAll(target) : target);
     const TWEENS = ["to", "from", "fromTo", "set"];
     const scopeTweens = (timeline) => mapFirstArgument(timeline, TWEENS, targets);
+    // Made for each script, so a library that an earlier script of the instance loaded is seen.
     const baseGsap = window.gsap;
-    const gsapMembers = new Map();
     const scopedGsap = baseGsap && typeof baseGsap === "object"
-      ? new Proxy(baseGsap, {
-          get(target, property) {
-            if (property === "timeline") return (...args) => scopeTweens(target.timeline(...args));
-            if (TWEENS.includes(property)) return (target0, ...rest) => target[property](targets(target0), ...rest);
-            if (property === "utils" && target.utils) {
-              return Object.assign(Object.create(target.utils), {
-                toArray: (value, ...rest) => target.utils.toArray(targets(value), ...rest),
-                selector: (base) => {
-                  const root = (typeof base === "string" ? queryOne(base) : base) || host;
-                  return (selector) => Array.from(RealDocument.querySelectorAll(rewrite(selector))).filter((node) => node === root || root.contains(node));
-                },
-              });
-            }
-            return boundMember(target, gsapMembers)(Reflect.get(target, property, target));
-          },
+      ? overlay(baseGsap, {
+          timeline: (...args) => scopeTweens(baseGsap.timeline(...args)),
+          ...Object.fromEntries(TWEENS.map((name) => [name, (first, ...rest) => baseGsap[name](targets(first), ...rest)])),
+          ...(baseGsap.utils
+            ? {
+                utils: Object.assign(Object.create(baseGsap.utils), {
+                  toArray: (value, ...rest) => baseGsap.utils.toArray(targets(value), ...rest),
+                  selector: (base) => queryIn((typeof base === "string" ? queryOne(base) : base) || host),
+                }),
+              }
+            : {}),
         })
       : baseGsap;
     // anime.js: string targets resolve inside the instance, and its registrations are its own
@@ -334,20 +328,18 @@
     };
     const scopeAnimeTimeline = (timeline) => mapFirstArgument(timeline, ["add", "set"], animeTargets);
     const baseAnime = window.anime;
-    const animeMembers = new Map();
     const scopedAnime = baseAnime && (typeof baseAnime === "object" || typeof baseAnime === "function")
-      ? new Proxy(baseAnime, {
-          apply(target, self, [first, ...rest]) {
-            return target.call(self, animeTargets(first), ...rest); // anime.js 3: anime({ targets })
+      ? overlay(
+          baseAnime,
+          {
+            animate: (first, ...rest) => baseAnime.animate(animeTargets(first), ...rest),
+            set: (first, ...rest) => baseAnime.set(animeTargets(first), ...rest),
+            createTimeline: (...args) => scopeAnimeTimeline(baseAnime.createTimeline(...args)),
+            timeline: (...args) => scopeAnimeTimeline(baseAnime.timeline(...args)),
           },
-          get(target, property) {
-            if (property === "animate" || property === "set") return (first, ...rest) => target[property](animeTargets(first), ...rest);
-            if (property === "createTimeline" || property === "timeline") {
-              return (...args) => scopeAnimeTimeline(target[property](...args));
-            }
-            return boundMember(target, animeMembers)(Reflect.get(target, property, target));
-          },
-        })
+          // anime.js 3: anime({ targets })
+          typeof baseAnime === "function" ? (self, [first, ...rest]) => baseAnime.call(self, animeTargets(first), ...rest) : undefined,
+        )
       : baseAnime;
     const ownId = (id) => `${runtimeId}::${id}`;
     const baseRegistry = window.hyperframesAnime;
