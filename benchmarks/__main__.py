@@ -36,6 +36,7 @@ from bundler.lockfiles import ChromiumPin, load_artifacts_lock
 from bundler.progress import ConsoleReporter
 from handler.render import engine
 from handler.render.chrome.browser import Browser
+from handler.render.chrome.pool import BrowserPool
 from handler.render.ffmpeg import encode
 from handler.render.planfile import compute_plan_hash, read_plan_doc
 from handler.render.runtime import Runtime, prepare
@@ -128,6 +129,7 @@ def throughput(runtime: Runtime, work: Path, width: int, height: int) -> dict[st
     median["runs"] = len(runs)
     median["pipeline_of_cpu_bound_runs"] = [run["pipeline_of_cpu_bound"] for run in runs]
     median["one_page_of_cpu_bound_runs"] = [run["one_page_of_cpu_bound"] for run in runs]
+    median["warm_pipeline_of_cpu_bound_runs"] = [run["warm_pipeline_of_cpu_bound"] for run in runs]
     median.update(chrome_memory(runtime, work / f"run-{width}-0", width, int(median["pages"])))
     return median
 
@@ -173,6 +175,7 @@ def _throughput_run(runtime: Runtime, work: Path, width: int, height: int) -> di
     pipeline_s = time.monotonic() - started
     pipeline_fps = FRAMES / pipeline_s
     pipeline_cpu = own_cpu_s() - pipeline_cpu
+    warm_s = _warm_chunk_s(runtime, work, width, planned.plan_hash, pages=chunk.pages)
     ceiling = min(capture_fps, encode_fps)
     cores = os.cpu_count() or 1
     cpu_bound_fps = cores * FRAMES / (capture_cpu + encode_cpu)
@@ -180,6 +183,9 @@ def _throughput_run(runtime: Runtime, work: Path, width: int, height: int) -> di
         "pages": chunk.pages,
         "pipeline_of_cpu_bound": round(pipeline_fps / cpu_bound_fps, 3),
         "pipeline_frames_of_cpu_bound": round(FRAMES / chunk.frames_s / cpu_bound_fps, 3),
+        # The chunk a warm worker renders next: its browsers kept from the chunk before.
+        "warm_pipeline_fps": round(FRAMES / warm_s, 1),
+        "warm_pipeline_of_cpu_bound": round(FRAMES / warm_s / cpu_bound_fps, 3),
         "one_page_fps": one_page["fps"],
         "one_page_of_cpu_bound": round(one_page["fps"] / cpu_bound_fps, 3),
         "one_page_cores_busy": one_page["cores_busy"],
@@ -252,6 +258,27 @@ class ChromeMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _warm_chunk_s(runtime: Runtime, work: Path, width: int, plan_hash: str, *, pages: int) -> float:
+    """Wall time of a chunk whose ``pages`` browsers a pool kept from the chunk before it."""
+    browsers = BrowserPool(keep=pages)
+    try:
+        for attempt in ("warming", "warm"):
+            started = time.monotonic()
+            engine.render_chunk(
+                work / f"plan-{width}",
+                plan_hash,
+                0,
+                work / f"chunk-{width}-{attempt}.mp4",
+                runtime=runtime,
+                scratch=work / "scratch",
+                pages=pages,
+                browsers=browsers,
+            )
+        return time.monotonic() - started
+    finally:
+        browsers.close()
 
 
 def _pipeline(runtime: Runtime, work: Path, width: int, plan_hash: str, *, pages: int) -> dict[str, float]:
@@ -486,10 +513,12 @@ def print_report(report: dict[str, Any]) -> None:
             f" pipeline kept {row['pipeline_cores_busy']} cores busy, the machine {row['machine_cores_busy']}"
         )
         shares = ", ".join(f"{share:.0%}" for share in row.get("pipeline_of_cpu_bound_runs", []))
+        warm = ", ".join(f"{share:.0%}" for share in row.get("warm_pipeline_of_cpu_bound_runs", []))
         print(
             f"{'':>10}  {row['pages']} pages: {row['pipeline_of_cpu_bound']:.0%} of the all-core bound"
             f" ({row['pipeline_frames_of_cpu_bound']:.0%} without start-up; the median of {row.get('runs', 1)}"
-            f" runs: {shares}), Chrome {row['chrome_pss_mib_per_page']}"
+            f" runs: {shares}); a warm worker's chunk {row['warm_pipeline_fps']} fps ="
+            f" {row['warm_pipeline_of_cpu_bound']:.0%} (runs: {warm}), Chrome {row['chrome_pss_mib_per_page']}"
             f" MiB PSS a page; 1 page: {row['one_page_fps']} fps = {row['one_page_of_cpu_bound']:.0%} of the bound,"
             f" {row['one_page_cores_busy']} cores busy, Chrome {row['chrome_pss_mib_one_page']} MiB;"
             f" each page beyond the first adds {row['chrome_mib_per_extra_page']} MiB"

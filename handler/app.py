@@ -10,6 +10,8 @@ Step Functions matches on.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +31,15 @@ from handler.edge.plancheck import verify_plan_archive
 from handler.edge.transport import download, upload
 from handler.edge.workspace import workspace
 from handler.render import engine
+from handler.render.capture import usable_cores
+from handler.render.chrome.pool import BrowserPool
 from handler.render.framesfile import SUFFIX
 from handler.render.runtime import Runtime, on_lambda, prepare
 
 LOGGER = Logger()
+# Chrome kept between the invocations of a warm container (and the chunks of a local worker):
+# launched while the plan downloads, closed whole when an invocation fails.
+BROWSERS = BrowserPool(keep=usable_cores())
 
 
 def _action_of(raw: object) -> str | None:
@@ -55,12 +62,32 @@ def _dispatch(event: Event, work: Path, invocation: Invocation) -> dict[str, Any
     return _assemble(event, work, invocation)
 
 
+@contextlib.contextmanager
+def _browsers_warming(runtime: Runtime, count: int) -> Iterator[BrowserPool]:
+    """:data:`BROWSERS`, ``count`` of them launching now; on any error, no Chrome is left running."""
+    BROWSERS.prewarm(runtime, count)
+    try:
+        yield BROWSERS
+    except BaseException:
+        BROWSERS.close()
+        raise
+
+
 def _plan(event: PlanEvent, work: Path, invocation: Invocation) -> dict[str, Any]:
-    archive = work / "project.tar.gz"
-    download(event.project_uri, archive)
-    project = work / "project"
-    safe_extract(archive, project)
-    result = engine.plan(project, work / "plan", event.config.plan_request(), runtime=prepare(), scratch=_scratch(work))
+    runtime = prepare()
+    with _browsers_warming(runtime, 1) as browsers:
+        archive = work / "project.tar.gz"
+        download(event.project_uri, archive)
+        project = work / "project"
+        safe_extract(archive, project)
+        result = engine.plan(
+            project,
+            work / "plan",
+            event.config.plan_request(),
+            runtime=runtime,
+            scratch=_scratch(work),
+            browsers=browsers,
+        )
     packed = work / "plan.tar.gz"
     pack_tree(work / "plan", packed)
     plan_uri = event.plan_uri(result.plan_hash)
@@ -99,17 +126,19 @@ def _fetch_plan(plan_uri: object, plan_hash: str, work: Path, runtime: Runtime) 
 
 def _render_chunk(event: RenderChunkEvent, work: Path, invocation: Invocation) -> dict[str, Any]:
     runtime = prepare()
-    plan_dir = _fetch_plan(event.plan_uri, event.plan_hash, work, runtime)
-    out = work / "chunk.mp4"
-    result = engine.render_chunk(
-        plan_dir,
-        event.plan_hash,
-        event.chunk_index,
-        out,
-        runtime=runtime,
-        scratch=_scratch(work),
-        pages=event.pages or None,
-    )
+    with _browsers_warming(runtime, event.pages or usable_cores()) as browsers:
+        plan_dir = _fetch_plan(event.plan_uri, event.plan_hash, work, runtime)
+        out = work / "chunk.mp4"
+        result = engine.render_chunk(
+            plan_dir,
+            event.plan_hash,
+            event.chunk_index,
+            out,
+            runtime=runtime,
+            scratch=_scratch(work),
+            pages=event.pages or None,
+            browsers=browsers,
+        )
     upload(out, event.chunk_uri)
     invocation.add(chunk_bytes=out.stat().st_size, frames=result.frames)
     return ChunkOutput.for_event(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -34,3 +36,12 @@ def require_docker() -> None:
         if in_ci():
             pytest.fail(f"{error}; CI must provide a running engine (see .ci/run)")
         pytest.skip(str(error))
+
+
+@pytest.fixture(autouse=True)
+def _no_browser_outlives_its_test() -> Iterator[None]:
+    """The handler keeps Chrome between invocations, as a warm container does; each test starts without."""
+    yield
+    app = sys.modules.get("handler.app")
+    if app is not None:
+        app.BROWSERS.close()

@@ -30,6 +30,7 @@ from handler.errors import (
 from handler.render import capture, clips, framesfile
 from handler.render.chrome.browser import Browser
 from handler.render.chrome.page import Page
+from handler.render.chrome.pool import BrowserPool
 from handler.render.chunking import chunk_table
 from handler.render.composition import (
     ENTRY,
@@ -104,6 +105,13 @@ def _copy_project(project_dir: Path, target: Path) -> None:
         shutil.copyfile(source, destination)
 
 
+def _browser(
+    runtime: Runtime, scratch: Path, browsers: BrowserPool | None
+) -> contextlib.AbstractContextManager[Browser]:
+    """A browser for one page: from the pool, or launched for this page alone (and killed after it)."""
+    return browsers.browser(runtime) if browsers is not None else Browser.launch(runtime, scratch)
+
+
 def _open_composition(
     browser: Browser, plan_dir: Path, doc_width: int, doc_height: int, variables: str, *, transparent: bool = False
 ) -> Page:
@@ -155,10 +163,19 @@ def _mix(runtime: Runtime, sounds: list[AudioClip], seconds: float, plan_dir: Pa
     return True
 
 
-def plan(project_dir: Path, plan_dir: Path, request: PlanRequest, *, runtime: Runtime, scratch: Path) -> PlanResult:
+def plan(
+    project_dir: Path,
+    plan_dir: Path,
+    request: PlanRequest,
+    *,
+    runtime: Runtime,
+    scratch: Path,
+    browsers: BrowserPool | None = None,
+) -> PlanResult:
     """Freeze ``project_dir`` into the empty directory ``plan_dir`` and hash it.
 
-    ``scratch`` is the caller's directory for Chrome's profile; the caller removes it.
+    ``scratch`` is the caller's directory for Chrome's profile; the caller removes it. With
+    ``browsers``, Chrome comes from that pool and goes back to it.
     """
     spec = read_composition(project_dir)
     plan_dir.mkdir(parents=True, exist_ok=True)
@@ -167,7 +184,7 @@ def plan(project_dir: Path, plan_dir: Path, request: PlanRequest, *, runtime: Ru
     project = plan_dir / PROJECT_DIR
     _copy_project(project_dir, project)
     spec = read_composition(project)  # audio sources resolved in the frozen copy
-    with Browser.launch(runtime, scratch) as browser:
+    with _browser(runtime, scratch, browsers) as browser:
         page = _open_composition(browser, plan_dir, spec.width, spec.height, request.variables)
         info = page.composition_info()
         page.close()
@@ -215,11 +232,13 @@ def render_chunk(
     runtime: Runtime,
     scratch: Path,
     pages: int | None = None,
+    browsers: BrowserPool | None = None,
 ) -> ChunkResult:
     """Capture and encode frames ``chunks[index]`` of a verified plan into ``out_path``.
 
     ``pages`` browsers capture at once (default: one per usable core); the bytes do not depend on it.
-    Chrome's profiles go under ``scratch``, the caller's directory.
+    Chrome's profiles go under ``scratch``, the caller's directory, or the browsers come from the
+    pool ``browsers`` and go back to it: a warm worker skips their launch.
     """
     doc = verify_plan(plan_dir, plan_hash, runtime.identity.as_dict())  # before Chrome starts
     if not 0 <= index < len(doc.chunks):
@@ -243,7 +262,7 @@ def render_chunk(
 
     @contextlib.contextmanager
     def open_page() -> Iterator[Page]:
-        with Browser.launch(runtime, scratch) as browser:
+        with _browser(runtime, scratch, browsers) as browser:
             page = _open_composition(
                 browser, plan_dir, doc.width, doc.height, doc.variables, transparent=settings.alpha
             )

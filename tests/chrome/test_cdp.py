@@ -14,7 +14,10 @@ import pytest
 from handler.errors import ChromeCrashed, ChromeTimeout, ProtocolError
 from handler.render.chrome.browser import CHROME_FLAGS, Browser
 from handler.render.chrome.cdp import CdpConnection
+from handler.render.chrome.shm import shared_memory_dir
 from handler.render.runtime import Runtime
+
+from .conftest import WIDTH, composition
 
 pytestmark = pytest.mark.chrome
 
@@ -127,3 +130,36 @@ def test_an_event_handler_that_raises_fails_every_waiter_at_once(browser: Browse
     with pytest.raises(ProtocolError, match=reason):
         connection.send("Browser.getVersion", timeout=20)
     assert time.monotonic() - started < 5.0
+
+
+def shared_memory_files(browser: Browser) -> set[Path]:
+    """The shared-memory files (unlinked, still mapped) of every process of ``browser``."""
+    found: set[Path] = set()
+    group = browser.connection.process.pid
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or os.getpgid(int(entry.name)) != group:
+                continue
+            maps = (entry / "maps").read_text(encoding="utf-8")
+        except (OSError, ProcessLookupError):
+            continue
+        for line in maps.splitlines():
+            name = line.split(None, 5)[-1]
+            if ".org.chromium." in name and name.endswith(" (deleted)"):
+                found.add(Path(name.removesuffix(" (deleted)")))
+    return found
+
+
+@pytest.mark.parametrize("chosen", ["default", "given"])
+def test_frames_pass_through_the_chosen_shared_memory_directory(runtime: Runtime, tmp_path: Path, chosen: str) -> None:
+    given = tmp_path / "shm"
+    given.mkdir()
+    expected = shared_memory_dir(tmp_path) if chosen == "default" else given
+    with Browser.launch(runtime, tmp_path, shm_dir=given if chosen == "given" else None) as browser:
+        project = composition("clock")
+        page = browser.open_page(WIDTH, 48, allowed_root=project)
+        page.navigate(project / "index.html")
+        page.capture(0, 30.0, fmt="png")
+        files = shared_memory_files(browser)
+    assert files, "Chrome mapped no shared memory"
+    assert {file.parent for file in files} == {expected}

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from handler.errors import ChromeCrashed, ChromeTimeout, RenderzipError
+from handler.errors import ChromeCrashed, ChromeTimeout
 from handler.render.chrome.cdp import CdpConnection
 from handler.render.chrome.page import Page
+from handler.render.chrome.shm import shared_memory_dir
 from handler.render.runtime import Runtime
 
 # The one list of flags: the render engine and the BeginFrame probe both launch with it.
@@ -26,7 +26,8 @@ CHROME_FLAGS: tuple[str, ...] = (
     "--use-gl=angle",
     "--use-angle=swiftshader",
     "--enable-unsafe-swiftshader",
-    # Lambda: no user namespaces for the sandbox, no zygote fork, a 64 MiB /dev/shm.
+    # Lambda: no user namespaces for the sandbox, no zygote fork, no /dev/shm (Chrome's shared
+    # memory goes to $TMPDIR instead: see handler.render.chrome.shm).
     "--no-sandbox",
     "--no-zygote",
     "--disable-dev-shm-usage",
@@ -65,13 +66,17 @@ class Browser:
         self.user_data_dir = user_data_dir
         self.version = version
         self._pages: list[Page] = []
+        self.pages_opened = 0  # over the browser's life
 
     @classmethod
-    def launch(cls, runtime: Runtime, scratch: Path, *, timeout: float = LAUNCH_TIMEOUT) -> Browser:
+    def launch(
+        cls, runtime: Runtime, scratch: Path, *, timeout: float = LAUNCH_TIMEOUT, shm_dir: Path | None = None
+    ) -> Browser:
         """Start Chrome with :data:`CHROME_FLAGS` and a fresh profile under ``scratch``; ready when it answers.
 
         ``scratch`` is the caller's directory (the invocation's workspace on Lambda), so a profile
-        left by a timed-out invocation is swept with it.
+        left by a timed-out invocation is swept with it. Shared memory goes to ``shm_dir``, by
+        default the one :func:`shared_memory_dir` picks.
         """
         user_data_dir = Path(tempfile.mkdtemp(prefix="renderzip-chrome-", dir=scratch))
         # No startup window: its about:blank would start a renderer the chunk never uses. Incognito:
@@ -83,8 +88,10 @@ class Browser:
             "--no-startup-window",
             "--incognito",
         ]
+        env = runtime.chromium_env()
+        env["TMPDIR"] = str(shm_dir or shared_memory_dir(scratch))
         try:
-            connection = CdpConnection.spawn(runtime.chromium, args, runtime.chromium_env())
+            connection = CdpConnection.spawn(runtime.chromium, args, env)
         except OSError as error:
             shutil.rmtree(user_data_dir, ignore_errors=True)
             raise ChromeCrashed(f"cannot start {runtime.chromium}: {error}") from error
@@ -117,14 +124,22 @@ class Browser:
             transparent=transparent,
         )
         self._pages.append(page)
+        self.pages_opened += 1
         return page
 
+    def close_pages(self) -> None:
+        """Close every open page with its browser context; the browser stays up for more."""
+        pages, self._pages = self._pages, []
+        for page in pages:
+            page.close()
+
     def close(self) -> None:
+        # Killed, not shut down, pages and all: incognito, its profile deleted next, this Chrome
+        # keeps nothing worth the CPU a shutdown takes from the pages and the encoder still at work.
         for page in self._pages:
-            with contextlib.suppress(RenderzipError):
-                page.close()
+            page.abandon()
         self._pages.clear()
-        self.connection.close()
+        self.connection.close(graceful=False)
         shutil.rmtree(self.user_data_dir, ignore_errors=True)
 
     def __enter__(self) -> Browser:

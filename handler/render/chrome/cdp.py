@@ -295,10 +295,16 @@ class CdpConnection:
     def alive(self) -> bool:
         return self._closed is None and self.process.poll() is None
 
-    def close(self, *, timeout: float = 5.0) -> int | None:
-        """``Browser.close``, then SIGTERM, then SIGKILL; reaps Chrome and joins both threads."""
+    def close(self, *, timeout: float = 5.0, graceful: bool = True) -> int | None:
+        """``Browser.close``, then SIGTERM, then SIGKILL; reaps Chrome and joins both threads.
+
+        Not ``graceful``: SIGKILL at once, for a Chrome that keeps nothing worth a shutdown.
+        """
         self._closing = True
-        if self.alive:
+        if not graceful:
+            self.process.signal_group(signal.SIGKILL)
+            status = self.process.wait(timeout)
+        elif self.alive:
             with contextlib.suppress(ChromeCrashed, ChromeTimeout, ProtocolError):
                 self.send("Browser.close", timeout=timeout)
             status = self.process.wait(timeout)

@@ -89,11 +89,19 @@ class Page:
     """A target created with beginFrame control, attached over a flat session."""
 
     def __init__(
-        self, connection: CdpConnection, target_id: str, session_id: str, *, size: tuple[int, int], allowed_root: Path
+        self,
+        connection: CdpConnection,
+        target_id: str,
+        session_id: str,
+        *,
+        size: tuple[int, int],
+        allowed_root: Path,
+        context_id: str,
     ) -> None:
         self.connection = connection
         self.target_id = target_id
         self.session_id = session_id
+        self.context_id = context_id
         self.width, self.height = size
         self.allowed_root = allowed_root.resolve()
         self._extra_roots: list[Path] = []
@@ -122,13 +130,34 @@ class Page:
         ``variables`` (canonical JSON) is what the composition reads; ``sources`` are the files its
         ``data-composition-src`` hosts mount, by path inside the composition directory.
         """
-        target = connection.send(
-            "Target.createTarget",
-            {"url": "about:blank", "enableBeginFrameControl": True, "width": width, "height": height},
+        # A browser context of its own: no storage, cookie or cache of an earlier page in the same
+        # browser can reach this one, so a browser may serve one chunk after another.
+        context_id = str(connection.send("Target.createBrowserContext")["browserContextId"])
+        try:
+            target = connection.send(
+                "Target.createTarget",
+                {
+                    "url": "about:blank",
+                    "enableBeginFrameControl": True,
+                    "width": width,
+                    "height": height,
+                    "browserContextId": context_id,
+                },
+            )
+            target_id = str(target["targetId"])
+            attached = connection.send("Target.attachToTarget", {"targetId": target_id, "flatten": True})
+        except BaseException:
+            with contextlib.suppress(RenderzipError):
+                connection.send("Target.disposeBrowserContext", {"browserContextId": context_id}, timeout=5.0)
+            raise
+        page = cls(
+            connection,
+            target_id,
+            str(attached["sessionId"]),
+            size=(width, height),
+            allowed_root=allowed_root,
+            context_id=context_id,
         )
-        target_id = str(target["targetId"])
-        attached = connection.send("Target.attachToTarget", {"targetId": target_id, "flatten": True})
-        page = cls(connection, target_id, str(attached["sessionId"]), size=(width, height), allowed_root=allowed_root)
         try:
             page._set_up(variables, dict(sources or {}), transparent)
         except BaseException:
@@ -378,13 +407,18 @@ class Page:
         raise CaptureFailed(f"frame {frame_index}: no screenshot after {CAPTURE_ATTEMPTS} beginFrame attempts")
 
     def close(self) -> None:
+        """Close the page with its browser context (and everything the page stored in it)."""
+        if self.abandon() and self.connection.alive:
+            self.connection.send("Target.disposeBrowserContext", {"browserContextId": self.context_id}, timeout=5.0)
+
+    def abandon(self) -> bool:
+        """Stop listening to the page and leave its target to go with the browser; False if closed before."""
         if self._closed:
-            return
+            return False
         self._closed = True
         for method, handler in self._handlers():
             self.connection.off(method, handler, session_id=self.session_id)
-        if self.connection.alive:
-            self.connection.send("Target.closeTarget", {"targetId": self.target_id}, timeout=5.0)
+        return True
 
 
 def _describe(details: Message) -> str:
