@@ -38,7 +38,7 @@ from handler.render.runtime import Runtime, on_lambda, prepare
 
 LOGGER = Logger()
 # Chrome kept between the invocations of a warm container (and the chunks of a local worker):
-# launched while the plan downloads, closed whole when an invocation fails.
+# launched once the plan's hash is checked, closed whole when an invocation fails.
 BROWSERS = BrowserPool(keep=usable_cores())
 
 
@@ -114,11 +114,16 @@ def _scratch(work: Path) -> Path:
     return scratch
 
 
-def _fetch_plan(plan_uri: object, plan_hash: str, work: Path, runtime: Runtime) -> Path:
-    """Download the plan and check its hash twice: streamed before unpacking, then on disk by the engine."""
+def _verified_plan_archive(plan_uri: object, plan_hash: str, work: Path, runtime: Runtime) -> Path:
+    """Download the plan and check its hash as packed, before anything unpacks it or Chrome starts."""
     archive = work / "plan.tar.gz"
     download(str(plan_uri), archive)
     verify_plan_archive(archive, plan_hash, runtime.identity.as_dict())
+    return archive
+
+
+def _unpack_plan(archive: Path, work: Path) -> Path:
+    """The plan directory; the engine checks its hash again, on disk."""
     plan_dir = work / "plan"
     safe_extract(archive, plan_dir)
     return plan_dir
@@ -126,8 +131,10 @@ def _fetch_plan(plan_uri: object, plan_hash: str, work: Path, runtime: Runtime) 
 
 def _render_chunk(event: RenderChunkEvent, work: Path, invocation: Invocation) -> dict[str, Any]:
     runtime = prepare()
+    archive = _verified_plan_archive(event.plan_uri, event.plan_hash, work, runtime)
+    # Chrome launches while the plan unpacks, the engine checks it again and decodes its videos.
     with _browsers_warming(runtime, event.pages or usable_cores()) as browsers:
-        plan_dir = _fetch_plan(event.plan_uri, event.plan_hash, work, runtime)
+        plan_dir = _unpack_plan(archive, work)
         out = work / "chunk.mp4"
         result = engine.render_chunk(
             plan_dir,
@@ -148,7 +155,7 @@ def _render_chunk(event: RenderChunkEvent, work: Path, invocation: Invocation) -
 
 def _assemble(event: AssembleEvent, work: Path, invocation: Invocation) -> dict[str, Any]:
     runtime = prepare()
-    plan_dir = _fetch_plan(event.plan_uri, event.plan_hash, work, runtime)
+    plan_dir = _unpack_plan(_verified_plan_archive(event.plan_uri, event.plan_hash, work, runtime), work)
     chunks = []
     for index, (uri, sha256) in enumerate(zip(event.chunk_uris, event.chunk_sha256, strict=True)):
         path = work / "chunks" / f"{index:04d}.mp4"

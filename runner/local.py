@@ -144,7 +144,15 @@ def render(
             _report(stream, "assemble", assembled.retries)
             return LocalRender(output, plan, ordered, assembled.result, time.monotonic() - started, tuple(retried))
         finally:
+            _close_browsers()
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _close_browsers() -> None:
+    """The plan and the assemble ran in this process: its handler's browsers end with the render."""
+    from handler.app import BROWSERS  # noqa: PLC0415 - imported where the handler ran
+
+    BROWSERS.close()
 
 
 def _log_to(log_file: Path | None) -> None:

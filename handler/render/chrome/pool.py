@@ -2,7 +2,7 @@
 
 Launching Chrome is a third of a chunk's start-up CPU. A pool keeps the browsers a chunk
 used, idle, for the next chunk of the same process (a warm Lambda container, a local
-runner's worker), and can launch them ahead, while the plan downloads. Pages are never
+runner's worker), and can launch them ahead, while other work goes on. Pages are never
 kept: each chunk opens its own, each in a browser context of its own, so nothing one
 composition stores reaches another's frames, and the frames are those of a fresh browser.
 
