@@ -260,22 +260,28 @@ class ChromeMemory:
         self._thread.join()
 
 
+def _render_bench_chunk(
+    runtime: Runtime, work: Path, width: int, plan_hash: str, name: str, *, pages: int, browsers: BrowserPool | None
+) -> None:
+    engine.render_chunk(
+        work / f"plan-{width}",
+        plan_hash,
+        0,
+        work / f"chunk-{width}-{name}.mp4",
+        runtime=runtime,
+        scratch=work / "scratch",
+        pages=pages,
+        browsers=browsers,
+    )
+
+
 def _warm_chunk_s(runtime: Runtime, work: Path, width: int, plan_hash: str, *, pages: int) -> float:
     """Wall time of a chunk whose ``pages`` browsers a pool kept from the chunk before it."""
     browsers = BrowserPool(keep=pages)
     try:
         for attempt in ("warming", "warm"):
             started = time.monotonic()
-            engine.render_chunk(
-                work / f"plan-{width}",
-                plan_hash,
-                0,
-                work / f"chunk-{width}-{attempt}.mp4",
-                runtime=runtime,
-                scratch=work / "scratch",
-                pages=pages,
-                browsers=browsers,
-            )
+            _render_bench_chunk(runtime, work, width, plan_hash, attempt, pages=pages, browsers=browsers)
         return time.monotonic() - started
     finally:
         browsers.close()
@@ -283,15 +289,7 @@ def _warm_chunk_s(runtime: Runtime, work: Path, width: int, plan_hash: str, *, p
 
 def _pipeline(runtime: Runtime, work: Path, width: int, plan_hash: str, *, pages: int) -> dict[str, float]:
     cpu, machine, started = own_cpu_s(), busy_jiffies(), time.monotonic()
-    engine.render_chunk(
-        work / f"plan-{width}",
-        plan_hash,
-        0,
-        work / f"chunk-{width}-{pages}.mp4",
-        runtime=runtime,
-        scratch=work / "scratch",
-        pages=pages,
-    )
+    _render_bench_chunk(runtime, work, width, plan_hash, str(pages), pages=pages, browsers=None)
     wall = time.monotonic() - started
     return {
         "fps": round(FRAMES / wall, 1),
