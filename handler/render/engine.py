@@ -274,7 +274,7 @@ def render_chunk(
         absent.extend(path for path in page.missing_files() if path not in absent)
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    # ffmpeg starts while Chrome launches, and Chrome shuts down while ffmpeg encodes the frames
+    # ffmpeg starts while Chrome launches, and Chrome is closed while ffmpeg encodes the frames
     # it still holds: the fixed cost of a chunk overlaps instead of adding up.
     with encode.ChunkEncoder(
         runtime.ffmpeg,
