@@ -34,6 +34,7 @@ from handler.render import engine
 from handler.render.capture import usable_cores
 from handler.render.chrome.pool import BrowserPool
 from handler.render.framesfile import SUFFIX
+from handler.render.planfile import PlanDoc
 from handler.render.runtime import Runtime, on_lambda, prepare
 
 LOGGER = Logger()
@@ -114,12 +115,11 @@ def _scratch(work: Path) -> Path:
     return scratch
 
 
-def _verified_plan_archive(plan_uri: object, plan_hash: str, work: Path, runtime: Runtime) -> Path:
+def _verified_plan_archive(plan_uri: object, plan_hash: str, work: Path, runtime: Runtime) -> tuple[Path, PlanDoc]:
     """Download the plan and check its hash as packed, before anything unpacks it or Chrome starts."""
     archive = work / "plan.tar.gz"
     download(str(plan_uri), archive)
-    verify_plan_archive(archive, plan_hash, runtime.identity.as_dict())
-    return archive
+    return archive, verify_plan_archive(archive, plan_hash, runtime.identity.as_dict())
 
 
 def _unpack_plan(archive: Path, work: Path) -> Path:
@@ -131,9 +131,10 @@ def _unpack_plan(archive: Path, work: Path) -> Path:
 
 def _render_chunk(event: RenderChunkEvent, work: Path, invocation: Invocation) -> dict[str, Any]:
     runtime = prepare()
-    archive = _verified_plan_archive(event.plan_uri, event.plan_hash, work, runtime)
+    archive, doc = _verified_plan_archive(event.plan_uri, event.plan_hash, work, runtime)
+    pages = engine.chunk_pages(doc, event.chunk_index, event.pages or None)
     # Chrome launches while the plan unpacks, the engine checks it again and decodes its videos.
-    with _browsers_warming(runtime, event.pages or usable_cores()) as browsers:
+    with _browsers_warming(runtime, pages) as browsers:
         plan_dir = _unpack_plan(archive, work)
         out = work / "chunk.mp4"
         result = engine.render_chunk(
@@ -155,7 +156,7 @@ def _render_chunk(event: RenderChunkEvent, work: Path, invocation: Invocation) -
 
 def _assemble(event: AssembleEvent, work: Path, invocation: Invocation) -> dict[str, Any]:
     runtime = prepare()
-    plan_dir = _unpack_plan(_verified_plan_archive(event.plan_uri, event.plan_hash, work, runtime), work)
+    plan_dir = _unpack_plan(_verified_plan_archive(event.plan_uri, event.plan_hash, work, runtime)[0], work)
     chunks = []
     for index, (uri, sha256) in enumerate(zip(event.chunk_uris, event.chunk_sha256, strict=True)):
         path = work / "chunks" / f"{index:04d}.mp4"

@@ -21,8 +21,8 @@ from handler.render.planfile import MAX_PLAN_DOC_BYTES, PLAN_FILE, PlanDoc, plan
 
 def verify_plan_archive(
     archive: Path, expected: str, runtime: Mapping[str, str], *, max_document: int = MAX_PLAN_DOC_BYTES
-) -> None:
-    """Check a packed plan against ``expected`` by streaming it, before anything is unpacked.
+) -> PlanDoc:
+    """Check a packed plan against ``expected`` by streaming it, before anything is unpacked; its document.
 
     The stream is checked with the extraction limits while it is read (`UnsafeArchive`), and
     ``plan.json`` is read only when its header says it is at most ``max_document`` bytes, so
@@ -61,3 +61,4 @@ def verify_plan_archive(
     actual = plan_hash_of(digests, doc.encoder, runtime)
     if actual != expected:
         raise PlanHashMismatch(f"for {archive.name} (before unpacking)", expected, actual)
+    return doc

@@ -223,6 +223,22 @@ def plan(
     )
 
 
+def _blocks(doc: PlanDoc, index: int, pages: int | None) -> capture.BlockPlan:
+    start, end = doc.chunks[index]
+    settings = EncoderSettings.from_dict(dict(doc.encoder))
+    return capture.plan_blocks(
+        start,
+        end,
+        capture.choose_pages(pages, end - start, cores=capture.usable_cores()),
+        frame_bytes=capture.frame_bytes_estimate(doc.width, doc.height, settings.capture_format),
+    )
+
+
+def chunk_pages(doc: PlanDoc, index: int, pages: int | None = None) -> int:
+    """How many pages :func:`render_chunk` opens for chunk ``index`` of ``doc`` (0 if there is no such chunk)."""
+    return _blocks(doc, index, pages).pages if 0 <= index < len(doc.chunks) else 0
+
+
 def render_chunk(
     plan_dir: Path,
     plan_hash: str,
@@ -245,13 +261,7 @@ def render_chunk(
         raise ChunkOutOfRange(f"chunk {index} is outside the plan's {len(doc.chunks)} chunks")
     start, end = doc.chunks[index]
     settings = EncoderSettings.from_dict(dict(doc.encoder))
-    count = capture.choose_pages(pages, end - start, cores=capture.usable_cores())
-    blocks = capture.plan_blocks(
-        start,
-        end,
-        count,
-        frame_bytes=capture.frame_bytes_estimate(doc.width, doc.height, settings.capture_format),
-    )
+    blocks = _blocks(doc, index, pages)
     blocked: list[str] = []
     absent: list[str] = []
     # Before Chrome starts: the span of each <video> this chunk shows, decoded under the scratch directory.

@@ -17,6 +17,7 @@ from handler.render import engine
 from handler.render.chrome import pool as pool_module
 from handler.render.chrome.browser import Browser
 from handler.render.chrome.pool import BrowserPool
+from handler.render.planfile import read_plan_doc
 from handler.render.runtime import Runtime
 
 from .conftest import composition
@@ -177,3 +178,23 @@ def test_a_forked_process_does_not_use_its_parents_browsers(
     assert receive.recv() == 0
     assert browsers.idle == 1
     chunk_sha(runtime, plan, tmp_path / "again.mp4", browsers=browsers, pages=1)  # still the parent's, still working
+
+
+def test_the_pages_launched_ahead_are_the_pages_the_chunk_opens(runtime: Runtime, tmp_path: Path) -> None:
+    # 60 frames: a short chunk of 20 frames (one page) and a long one of 40 (two, on two cores).
+    plan_dir, plan_hash = planned(runtime, composition("barcode"), tmp_path, RenderConfig(frames_per_chunk=40))
+    doc = read_plan_doc(plan_dir)
+    assert [end - start for start, end in doc.chunks] == [40, 20]
+    for index in range(len(doc.chunks)):
+        for pages in (None, 1, 3):
+            rendered = engine.render_chunk(
+                plan_dir,
+                plan_hash,
+                index,
+                tmp_path / f"{index}-{pages}.mp4",
+                runtime=runtime,
+                scratch=tmp_path,
+                pages=pages,
+            )
+            assert engine.chunk_pages(doc, index, pages) == rendered.pages
+    assert engine.chunk_pages(doc, 2) == 0
