@@ -197,12 +197,14 @@ def _kill_function_of_chunk(client: Any, image: str, *, chunk_index: int, timeou
                 continue
             if event.get("Action") != "renderChunk" or event.get("ChunkIndex") != chunk_index:
                 continue
-            processes = container.top(ps_args="-eo pid,uid,args")["Processes"] or []
-            if not any("headless" in command or "chrom" in command for _, _, command in processes):
+            processes = container.top(ps_args="-eo pid,ppid,uid,args")["Processes"] or []
+            if not any("headless" in command or "chrom" in command for _, _, _, command in processes):
                 continue
             # Every process of the function runs as Lambda's user, not root.
-            assert {uid for _, uid, _ in processes} == {str(lambda_env.USER_ID)}, processes
-            (function_pid,) = [int(pid) for pid, _, command in processes if "--invoke" in command]
+            assert {uid for _, _, uid, _ in processes} == {str(lambda_env.USER_ID)}, processes
+            # The function's process, not a child caught between fork and exec, which shows its command line.
+            invoking = {pid: ppid for pid, ppid, _, command in processes if "--invoke" in command}
+            (function_pid,) = [int(pid) for pid, ppid in invoking.items() if ppid not in invoking]
             os.kill(function_pid, signal.SIGKILL)
             return f"{container.name}: killed pid {function_pid} with {len(processes)} processes running"
         time.sleep(0.05)
