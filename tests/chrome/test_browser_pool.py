@@ -52,6 +52,13 @@ def chrome_groups(runtime: Runtime) -> set[int]:
     return groups
 
 
+def one_page_project(tmp_path: Path, html: str) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "index.html").write_text(html, encoding="utf-8")
+    return project
+
+
 def planned(runtime: Runtime, project: Path, work: Path, config: RenderConfig) -> tuple[Path, str]:
     plan_dir = work / "plan"
     result = engine.plan(project, plan_dir, config.plan_request(), runtime=runtime, scratch=work)
@@ -92,9 +99,7 @@ def test_a_warm_chunk_reuses_its_browsers_and_gives_the_same_bytes(
 
 
 def test_nothing_a_page_stores_reaches_the_next_chunk(runtime: Runtime, tmp_path: Path, browsers: BrowserPool) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "index.html").write_text(REMEMBERS, encoding="utf-8")
+    project = one_page_project(tmp_path, REMEMBERS)
     plan = planned(runtime, project, tmp_path, RenderConfig(chunks=1, capture="png", crf=0))
     shas = {chunk_sha(runtime, plan, tmp_path / f"{n}.mp4", browsers=browsers, pages=1) for n in range(3)}
     assert shas == {chunk_sha(runtime, plan, tmp_path / "fresh.mp4", browsers=None, pages=1)}
@@ -146,12 +151,10 @@ def test_a_browser_is_replaced_after_its_pages_allowance(
 
 def test_a_failed_invocation_leaves_no_browser_running(runtime: Runtime, tmp_path: Path) -> None:
     before = chrome_groups(runtime)
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "index.html").write_text(
+    project = one_page_project(
+        tmp_path,
         '<!doctype html><body><div data-width="64" data-height="48" data-duration="1"></div><script>'
         "window.__hf = {duration: 1, seek(t) { if (t > 0.5) throw new Error('late'); }};</script></body>",
-        encoding="utf-8",
     )
     plan = planned(runtime, project, tmp_path, RenderConfig(chunks=1))
     with pytest.raises(PageError, match="late"), app._browsers_warming(runtime, 2) as browsers:

@@ -58,15 +58,16 @@ def _answers(browser: Browser) -> bool:
 
 
 def _owner_alive(home: Path) -> bool:
+    """Whether the process named in ``home`` still runs; a name without a pid is not ours to judge."""
     pid = home.name.removeprefix(HOME_PREFIX).split("-", 1)[0]
     if not pid.isdigit():
-        return True  # not one of ours to judge
+        return True
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # alive, another user's
     return True
 
 
@@ -103,8 +104,8 @@ class BrowserPool:
 
     def prewarm(self, runtime: Runtime, count: int) -> None:
         """Launch browsers in the background until ``count`` are idle or on their way."""
+        self._use_runtime(runtime)
         with self._lock:
-            self._adopt(runtime)
             home = self._home_dir()
             for _ in range(min(count, self.keep) - len(self._idle) - len(self._launching)):
                 self._launching.append(_launch_in_background(runtime, home))
@@ -135,15 +136,6 @@ class BrowserPool:
         self._lock = threading.Lock()
         self._idle, self._launching, self._home = [], [], None
 
-    def _adopt(self, runtime: Runtime) -> None:
-        """Browsers of another runtime are of no use: close them."""
-        key = (str(runtime.chromium), runtime.identity.chromium_sha256)
-        if self._runtime_key not in (None, key):
-            stale, self._idle = self._idle, []
-            for browser in stale:
-                browser.close()
-        self._runtime_key = key
-
     def _home_dir(self) -> Path:
         """Where the pool's browsers keep their profiles: outside any invocation's workspace."""
         if self._home is None:
@@ -158,10 +150,19 @@ class BrowserPool:
 
     # --- outside the lock -------------------------------------------------------
 
+    def _use_runtime(self, runtime: Runtime) -> None:
+        """Browsers of another runtime, idle or still launching, are of no use: close them all."""
+        key = (str(runtime.chromium), runtime.identity.chromium_sha256)
+        with self._lock:
+            switched = self._runtime_key not in (None, key)
+            self._runtime_key = key
+        if switched:
+            self.close()
+
     def _take(self, runtime: Runtime) -> Browser:
+        self._use_runtime(runtime)
         while True:
             with self._lock:
-                self._adopt(runtime)
                 home = self._home_dir()
                 browser = self._idle.pop() if self._idle else None
                 future = self._launching.pop(0) if browser is None and self._launching else None
