@@ -68,3 +68,13 @@ def test_chunk_boundaries_leave_no_trace(runtime: Runtime, tmp_path: Path, start
     assert len(set(all_frames)) == len(all_frames), "every frame of the mixed composition differs"
     for frame, (expected, actual) in enumerate(zip(all_frames[start:], tail, strict=True), start):
         assert expected == actual, f"frame {frame} differs when its chunk starts at {start}"
+
+
+def test_a_frame_captured_the_moment_a_page_has_loaded_comes_back(browser: Browser) -> None:
+    # No warm-up: the renderer may not have drawn yet, and its first beginFrames bring no screenshot.
+    project = composition("barcode")
+    for frame in range(12):
+        page = browser.open_page(320, 64, allowed_root=project)
+        page.navigate(project / "index.html")
+        assert read_barcode(page.capture(frame, 30, fmt="png")) == frame
+        page.close()

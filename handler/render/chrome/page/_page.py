@@ -6,7 +6,7 @@ import base64
 import contextlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,12 @@ TICKS_ORIGIN = 1_000_000.0
 # layout, fonts, image decoding and the compositor settle the same way wherever a chunk starts.
 WARM_UP_TICKS = 3
 WARM_UP_STEP = 0.25  # ms between warm-up ticks, all before the frame's own ticks
-CAPTURE_ATTEMPTS = 4
+# A beginFrame brings no screenshot until the page's renderer has handed the display its first
+# frame, which a loaded machine can hold back: a frame is tried again after pauses that double,
+# up to the longest, for as long as the patience lasts.
+CAPTURE_PATIENCE_S = 5.0
+CAPTURE_FIRST_PAUSE_S = 0.002
+CAPTURE_LONGEST_PAUSE_S = 0.1
 # Fast zlib settings for PNG: about 3x the frame rate for 4x the bytes, which only cross a pipe.
 OPTIMIZE_FOR_SPEED = True
 COMMAND_TIMEOUT = 30.0
@@ -47,6 +52,17 @@ _REACH = (
     resources.files("handler.render.chrome.page").joinpath("reach.js").read_text(encoding="utf-8").rstrip()
     + f"({json.dumps(REACH_BINDING)});"
 )
+
+
+def retry_pauses(
+    patience: float = CAPTURE_PATIENCE_S, first: float = CAPTURE_FIRST_PAUSE_S, longest: float = CAPTURE_LONGEST_PAUSE_S
+) -> Iterator[float]:
+    """The pauses before each retry of a frame: doubling from ``first`` to ``longest``, ``patience`` in all."""
+    pause, spent = first, 0.0
+    while spent + pause <= patience:
+        yield pause
+        spent += pause
+        pause = min(pause * 2, longest)
 
 
 def frame_ticks(frame_index: int, fps: float) -> float:
@@ -396,15 +412,20 @@ class Page:
         if fmt == "jpeg":
             screenshot["quality"] = quality
         wanted = frame_ticks(frame_index, fps)
-        for _ in range(CAPTURE_ATTEMPTS):
+        attempts = 0
+        for pause in (0.0, *retry_pauses()):
+            time.sleep(pause)
             reply = self.send(
                 "HeadlessExperimental.beginFrame",
                 {"frameTimeTicks": self._ticks(wanted), "interval": 1000.0 / fps, "screenshot": screenshot},
             )
+            attempts += 1
             data = reply.get("screenshotData")
             if data:
                 return base64.b64decode(data)
-        raise CaptureFailed(f"frame {frame_index}: no screenshot after {CAPTURE_ATTEMPTS} beginFrame attempts")
+        raise CaptureFailed(
+            f"frame {frame_index}: no screenshot after {attempts} beginFrame attempts in {CAPTURE_PATIENCE_S:g} s"
+        )
 
     def close(self) -> None:
         """Close the page with its browser context (and everything the page stored in it)."""
