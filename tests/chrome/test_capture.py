@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
+from handler.errors import PageCrashed
 from handler.render.chrome.browser import Browser
 from handler.render.runtime import Runtime
 from tests.chrome.conftest import composition, dark, decode, read_barcode
@@ -78,3 +82,34 @@ def test_a_frame_captured_the_moment_a_page_has_loaded_comes_back(browser: Brows
         page.navigate(project / "index.html")
         assert read_barcode(page.capture(frame, 30, fmt="png")) == frame
         page.close()
+
+
+def _renderers(browser: Browser) -> list[int]:
+    """The renderer processes of ``browser``: its process group's members started as ``--type=renderer``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            group = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if group == browser.connection.process.pid and b"--type=renderer" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_page_whose_renderer_died_fails_its_next_frame_at_once(browser: Browser) -> None:
+    project = composition("barcode")
+    page = browser.open_page(320, 64, allowed_root=project)
+    page.navigate(project / "index.html")
+    page.warm_up(0, 30)
+    page.capture(0, 30, fmt="png")
+    (renderer,) = _renderers(browser)
+    os.kill(renderer, signal.SIGKILL)
+    started = time.monotonic()
+    with pytest.raises(PageCrashed) as raised:
+        for frame in range(1, 300):  # until Chrome has reported the crash
+            page.capture(frame, 30, fmt="png")
+    # Not the seek's 30 s timeout, nor a screenshot asked for again and again.
+    assert time.monotonic() - started < 3
+    assert raised.value.when.startswith("at frame ")

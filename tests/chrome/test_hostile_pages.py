@@ -122,7 +122,7 @@ def test_a_memory_bomb_ends_in_one_page_crash_not_retried(
         _render(runtime, tmp_path, ROOT, body)
     assert raised.value.when == when
     assert not raised.value.retryable
-    assert time.monotonic() - started < 45  # one seek timeout (30 s) at the most
+    assert time.monotonic() - started < 20  # the crash ends it, not the seek's 30 s timeout
     assert _chrome_processes(runtime) == []
     assert not list(tmp_path.glob("**/renderzip-chrome-*"))
 

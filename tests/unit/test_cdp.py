@@ -108,3 +108,20 @@ def test_a_command_without_answer_still_times_out_and_the_reader_lives_on(peer: 
         peer.send("Peer.hang", timeout=0.2)
     assert peer.send("Peer.ok", timeout=WAIT) == {"method": "Peer.ok"}
     assert peer.alive
+
+
+def test_failing_one_session_fails_its_waiting_commands_only(peer: CdpConnection) -> None:
+    # What a page does when its renderer crashes: the commands it waits for will never be answered.
+    gone = peer.post("Peer.hang", session_id="crashed")
+    other = peer.post("Peer.hang", session_id="alive")
+    plain = peer.post("Peer.hang")
+    reason = RuntimeError("the target crashed")
+    peer.fail_session("crashed", reason)
+    with pytest.raises(RuntimeError) as caught:
+        peer.result("Peer.hang", gone, timeout=WAIT)
+    assert caught.value is reason
+    for future in (other, plain):
+        with pytest.raises(ChromeTimeout):
+            peer.result("Peer.hang", future, timeout=0.2)
+    assert peer.alive
+    assert peer.send("Peer.ok", session_id="crashed", timeout=WAIT) == {"method": "Peer.ok"}

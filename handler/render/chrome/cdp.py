@@ -108,7 +108,7 @@ class CdpConnection:
         self._ids = itertools.count(1)
         self._write_lock = threading.Lock()
         self._state_lock = threading.Lock()
-        self._pending: dict[int, tuple[str, Future[Message]]] = {}
+        self._pending: dict[int, tuple[str, Future[Message], str | None]] = {}
         self._subscriptions: dict[tuple[str, str | None], list[Subscription]] = {}
         self._handlers: dict[tuple[str, str | None], list[EventHandler]] = {}
         self._closed: ChromeCrashed | ProtocolError | None = None
@@ -135,7 +135,7 @@ class CdpConnection:
         with self._state_lock:
             if self._closed is not None:
                 raise self._closed
-            self._pending[message["id"]] = (method, future)
+            self._pending[message["id"]] = (method, future, session_id)
         try:
             with self._write_lock:
                 view = memoryview(data)
@@ -230,7 +230,7 @@ class CdpConnection:
                 entry = self._pending.pop(message["id"], None)
             if entry is None:
                 return
-            method, future = entry
+            method, future, _ = entry
             error = message.get("error")
             if error is not None:
                 exc = ProtocolError(method, str(error.get("message", error)), error.get("code"))
@@ -285,11 +285,23 @@ class CdpConnection:
             pending = list(self._pending.values())
             self._pending.clear()
             subs = [s for group in self._subscriptions.values() for s in group]
-        for _, future in pending:
+        for _, future, _ in pending:
             with contextlib.suppress(Exception):
                 future.set_exception(error)
         for subscription in subs:
             subscription._put(None)
+
+    def fail_session(self, session_id: str, error: BaseException) -> None:
+        """Give ``error`` to every command of one session still waiting: its target will never answer them.
+
+        Safe on the reader thread (an event handler): it waits for nothing.
+        """
+        with self._state_lock:
+            ids = [key for key, (_, _, session) in self._pending.items() if session == session_id]
+            futures = [self._pending.pop(key)[1] for key in ids]
+        for future in futures:
+            with contextlib.suppress(Exception):
+                future.set_exception(error)
 
     @property
     def alive(self) -> bool:

@@ -276,6 +276,8 @@ class Page:
 
     def _on_crashed(self, params: Message) -> None:
         self._crashed = True
+        # Its renderer is gone: what the page was asked will never be answered, so nothing waits for a timeout.
+        self.connection.fail_session(self.session_id, PageCrashed("while a command waited for it"))
 
     def _on_exception(self, params: Message) -> None:
         self._errors.append(_describe(params.get("exceptionDetails", {})))
@@ -299,7 +301,12 @@ class Page:
 
     def navigate(self, index_html: Path, *, timeout: float = COMMAND_TIMEOUT) -> None:
         """Load the composition; returns once it has loaded, with its fonts and images ready."""
-        url = index_html.resolve().as_uri()
+        try:
+            self._load(index_html.resolve().as_uri(), timeout)
+        except PageCrashed:
+            raise PageCrashed("while the composition loaded") from None
+
+    def _load(self, url: str, timeout: float) -> None:
         with self.connection.subscribe("Page.loadEventFired", session_id=self.session_id) as loaded:
             reply = self.send("Page.navigate", {"url": url}, timeout=timeout)
             if reply.get("errorText"):
@@ -311,7 +318,7 @@ class Page:
             while True:
                 self.raise_refused()
                 if self._crashed:
-                    raise PageCrashed("while the composition loaded")
+                    raise PageCrashed("while it loaded")
                 try:
                     loaded.wait(timeout=max(0.0, min(LOAD_POLL_S, give_up - time.monotonic())))
                     break
@@ -358,17 +365,28 @@ class Page:
         at this frame (None: none, outside its window); the files must be under an allowed root.
         """
         urls = json.dumps([None if path is None else path.resolve().as_uri() for path in video_frames])
-        try:
-            self.evaluate(
-                f"window.__renderzip.seek({int(frame_index)}, {float(fps)!r}, {urls})", timeout=SEEK_TIMEOUT_S
-            )
-        except ChromeTimeout:
-            if not self._browser_answers():
-                raise  # Chrome itself stopped answering: a crash-like failure, worth a retry
-            if self._crashed:
-                raise PageCrashed(f"at frame {int(frame_index)} (t = {frame_index / fps:.3f} s)") from None
-            raise PageTimeout(int(frame_index), frame_index / fps, SEEK_TIMEOUT_S) from None
+        with self._at_frame(frame_index, fps):
+            try:
+                self.evaluate(
+                    f"window.__renderzip.seek({int(frame_index)}, {float(fps)!r}, {urls})", timeout=SEEK_TIMEOUT_S
+                )
+            except ChromeTimeout:
+                if not self._browser_answers():
+                    raise  # Chrome itself stopped answering: a crash-like failure, worth a retry
+                if self._crashed:
+                    raise PageCrashed("in the seek") from None
+                raise PageTimeout(int(frame_index), frame_index / fps, SEEK_TIMEOUT_S) from None
         self._raise_page_errors()
+
+    @contextlib.contextmanager
+    def _at_frame(self, frame_index: int, fps: float) -> Iterator[None]:
+        """Work on one frame: a crashed renderer, found before or during it, is reported at that frame."""
+        try:
+            if self._crashed:
+                raise PageCrashed("before it")  # a crashed page answers nothing: no waiting for a timeout
+            yield
+        except PageCrashed:
+            raise PageCrashed(f"at frame {int(frame_index)} (t = {frame_index / fps:.3f} s)") from None
 
     def _browser_answers(self) -> bool:
         """Whether the browser process still answers, though this page does not."""
@@ -391,11 +409,12 @@ class Page:
         """Seek to the chunk's first frame and draw it a fixed number of times, uncaptured."""
         self.seek(frame_index, fps, video_frames)
         base = frame_ticks(frame_index, fps)
-        for step in range(WARM_UP_TICKS, 0, -1):
-            self.send(
-                "HeadlessExperimental.beginFrame",
-                {"frameTimeTicks": self._ticks(base - step * WARM_UP_STEP), "interval": 1000.0 / fps},
-            )
+        with self._at_frame(frame_index, fps):
+            for step in range(WARM_UP_TICKS, 0, -1):
+                self.send(
+                    "HeadlessExperimental.beginFrame",
+                    {"frameTimeTicks": self._ticks(base - step * WARM_UP_STEP), "interval": 1000.0 / fps},
+                )
 
     def capture(
         self,
@@ -413,16 +432,19 @@ class Page:
             screenshot["quality"] = quality
         wanted = frame_ticks(frame_index, fps)
         attempts = 0
-        for pause in (0.0, *retry_pauses()):
-            time.sleep(pause)
-            reply = self.send(
-                "HeadlessExperimental.beginFrame",
-                {"frameTimeTicks": self._ticks(wanted), "interval": 1000.0 / fps, "screenshot": screenshot},
-            )
-            attempts += 1
-            data = reply.get("screenshotData")
-            if data:
-                return base64.b64decode(data)
+        with self._at_frame(frame_index, fps):
+            for pause in (0.0, *retry_pauses()):
+                time.sleep(pause)
+                reply = self.send(
+                    "HeadlessExperimental.beginFrame",
+                    {"frameTimeTicks": self._ticks(wanted), "interval": 1000.0 / fps, "screenshot": screenshot},
+                )
+                attempts += 1
+                data = reply.get("screenshotData")
+                if data:
+                    return base64.b64decode(data)
+                if self._crashed:  # a crashed page answers at once, without a screenshot, however long it is asked
+                    raise PageCrashed("in beginFrame")
         raise CaptureFailed(
             f"frame {frame_index}: no screenshot after {attempts} beginFrame attempts in {CAPTURE_PATIENCE_S:g} s"
         )
