@@ -434,7 +434,8 @@ class Page:
         attempts = 0
         with self._at_frame(frame_index, fps):
             for pause in (0.0, *retry_pauses()):
-                time.sleep(pause)
+                if pause:
+                    time.sleep(pause)
                 reply = self.send(
                     "HeadlessExperimental.beginFrame",
                     {"frameTimeTicks": self._ticks(wanted), "interval": 1000.0 / fps, "screenshot": screenshot},
