@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -98,6 +100,18 @@ def browser(runtime: Runtime, tmp_path: Path) -> Iterator[Browser]:
 
 def composition(name: str) -> Path:
     return COMPOSITIONS / name
+
+
+def browser_processes(browser: Browser) -> list[int]:
+    """Every live process of ``browser``: its process group, the browser and its helpers."""
+    group = browser.connection.process.pid
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):  # gone meanwhile
+                if os.getpgid(int(entry.name)) == group:
+                    found.append(int(entry.name))
+    return found
 
 
 def with_scripts(name: str, factory: pytest.TempPathFactory, scripts: tuple[NpmScript, ...], as_name: str = "") -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -12,7 +13,7 @@ import pytest
 from handler.errors import PageCrashed
 from handler.render.chrome.browser import Browser
 from handler.render.runtime import Runtime
-from tests.chrome.conftest import composition, dark, decode, read_barcode
+from tests.chrome.conftest import browser_processes, composition, dark, decode, read_barcode
 
 pytestmark = pytest.mark.chrome
 
@@ -85,16 +86,12 @@ def test_a_frame_captured_the_moment_a_page_has_loaded_comes_back(browser: Brows
 
 
 def _renderers(browser: Browser) -> list[int]:
-    """The renderer processes of ``browser``: its process group's members started as ``--type=renderer``."""
+    """The renderer processes of ``browser``: those of its processes started as ``--type=renderer``."""
     found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            group = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2])
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
-            continue
-        if group == browser.connection.process.pid and b"--type=renderer" in command:
-            found.append(int(entry.name))
+    for pid in browser_processes(browser):
+        with contextlib.suppress(OSError):
+            if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
     return found
 
 

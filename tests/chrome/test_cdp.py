@@ -17,7 +17,7 @@ from handler.render.chrome.cdp import CdpConnection
 from handler.render.chrome.shm import shared_memory_dir
 from handler.render.runtime import Runtime
 
-from .conftest import WIDTH, composition
+from .conftest import WIDTH, browser_processes, composition
 
 pytestmark = pytest.mark.chrome
 
@@ -135,13 +135,10 @@ def test_an_event_handler_that_raises_fails_every_waiter_at_once(browser: Browse
 def shared_memory_files(browser: Browser) -> set[Path]:
     """The shared-memory files (unlinked, still mapped) of every process of ``browser``."""
     found: set[Path] = set()
-    group = browser.connection.process.pid
-    for entry in Path("/proc").iterdir():
+    for pid in browser_processes(browser):
         try:
-            if not entry.name.isdigit() or os.getpgid(int(entry.name)) != group:
-                continue
-            maps = (entry / "maps").read_text(encoding="utf-8")
-        except (OSError, ProcessLookupError):
+            maps = Path(f"/proc/{pid}/maps").read_text(encoding="utf-8")
+        except OSError:
             continue
         for line in maps.splitlines():
             name = line.split(None, 5)[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import itertools
 import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -433,7 +434,7 @@ class Page:
         wanted = frame_ticks(frame_index, fps)
         attempts = 0
         with self._at_frame(frame_index, fps):
-            for pause in (0.0, *retry_pauses()):
+            for pause in itertools.chain((0.0,), retry_pauses()):  # lazily: most frames take one attempt
                 if pause:
                     time.sleep(pause)
                 reply = self.send(
