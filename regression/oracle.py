@@ -30,7 +30,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Route, WebSocket
 from playwright.async_api import Error as PlaywrightError
 
 from handler.errors import InvalidComposition, RuntimeUnavailable
-from handler.render.chrome.browser import CHROME_FLAGS
+from handler.render.chrome.browser import CHROME_FLAGS, PROCESS_MODEL_FLAGS
 from handler.render.chrome.page import init_scripts
 from handler.render.chrome.page.netguard import BlockedLog, allowed
 from handler.render.composition import ENTRY, read_composition, sub_composition_sources
@@ -46,6 +46,9 @@ CLOSE_TIMEOUT_S = 5.0
 # switches headless Chromium derives from it besides that keep each drawn frame complete: every
 # compositor stage before a draw, images decoded before they are drawn, animations on the main thread.
 BEGIN_FRAME_ONLY = frozenset({"--deterministic-mode"})
+# The render engine's process model: in the oracle's Chrome, a GPU thread in the browser process
+# stalls a screenshot of a playing <video> (about one run in two timed out).
+ENGINE_ONLY = frozenset(PROCESS_MODEL_FLAGS)
 COMPLETE_FRAMES = (
     "--run-all-compositor-stages-before-draw",
     "--disable-checker-imaging",
@@ -77,7 +80,8 @@ class OracleError(Exception):
 
 def oracle_flags() -> list[str]:
     """The handler's Chrome flags that decide pixels, without those that serve beginFrame."""
-    kept = [flag for flag in CHROME_FLAGS if flag not in BEGIN_FRAME_ONLY and not flag.startswith(FEATURES_PREFIX)]
+    skipped = BEGIN_FRAME_ONLY | ENGINE_ONLY
+    kept = [flag for flag in CHROME_FLAGS if flag not in skipped and not flag.startswith(FEATURES_PREFIX)]
     return [*kept, *COMPLETE_FRAMES]
 
 

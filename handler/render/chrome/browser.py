@@ -14,6 +14,12 @@ from handler.render.chrome.page import Page
 from handler.render.chrome.shm import shared_memory_dir
 from handler.render.runtime import Runtime
 
+# Fewer processes a browser: the network service and the GPU process run as threads of the
+# browser process, which saves about a sixth of a browser's start-up CPU and an IPC hop in every
+# frame's draw. The pixels are the same (drawing stays on the CPU either way); the oracle, which
+# draws without beginFrame, leaves them out.
+PROCESS_MODEL_FLAGS: tuple[str, ...] = ("--enable-features=NetworkServiceInProcess2", "--in-process-gpu")
+
 # The one list of flags: the render engine and the BeginFrame probe both launch with it.
 CHROME_FLAGS: tuple[str, ...] = (
     # Frames only when we ask for them (beginFrame), each one complete: compositor stages all run
@@ -53,6 +59,7 @@ CHROME_FLAGS: tuple[str, ...] = (
     "--disable-renderer-backgrounding",
     "--disable-backgrounding-occluded-windows",
     "--disable-features=Translate,MediaRouter,OptimizationHints,PaintHolding,BackForwardCache",
+    *PROCESS_MODEL_FLAGS,
 )
 
 LAUNCH_TIMEOUT = 30.0
