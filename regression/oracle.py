@@ -46,8 +46,7 @@ CLOSE_TIMEOUT_S = 5.0
 # switches headless Chromium derives from it besides that keep each drawn frame complete: every
 # compositor stage before a draw, images decoded before they are drawn, animations on the main thread.
 BEGIN_FRAME_ONLY = frozenset({"--deterministic-mode"})
-# The render engine's process model: in the oracle's Chrome, a GPU thread in the browser process
-# stalls a screenshot of a playing <video> (about one run in two timed out).
+# The render engine's process model, which decides no pixel.
 ENGINE_ONLY = frozenset(PROCESS_MODEL_FLAGS)
 COMPLETE_FRAMES = (
     "--run-all-compositor-stages-before-draw",
