@@ -224,7 +224,7 @@ class ChromeMemory:
 
     @staticmethod
     def pss_mib() -> float:
-        # A browser's command line names its profile; its GPU, network and renderer processes,
+        # A browser's command line names its profile; its GPU and renderer processes,
         # which rewrite theirs, share its process group.
         group_of: dict[int, int] = {}
         browsers: set[int] = set()
