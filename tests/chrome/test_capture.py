@@ -95,6 +95,21 @@ def _renderers(browser: Browser) -> list[int]:
     return found
 
 
+def test_the_network_service_runs_inside_the_browser_process(browser: Browser) -> None:
+    # One process fewer to launch per browser (PROCESS_MODEL_FLAGS), and the page still loads and draws.
+    project = composition("barcode")
+    page = browser.open_page(320, 64, allowed_root=project)
+    page.navigate(project / "index.html")
+    assert read_barcode(page.capture(3, 30, fmt="png")) == 3
+    command_lines = []
+    for pid in browser_processes(browser):
+        with contextlib.suppress(OSError):
+            command_lines.append(Path(f"/proc/{pid}/cmdline").read_bytes())
+    assert _renderers(browser)
+    assert not [line for line in command_lines if b"--utility-sub-type=network." in line]
+    page.close()
+
+
 def test_a_page_whose_renderer_died_fails_its_next_frame_at_once(browser: Browser) -> None:
     project = composition("barcode")
     page = browser.open_page(320, 64, allowed_root=project)
