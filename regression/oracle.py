@@ -46,7 +46,9 @@ CLOSE_TIMEOUT_S = 5.0
 # switches headless Chromium derives from it besides that keep each drawn frame complete: every
 # compositor stage before a draw, images decoded before they are drawn, animations on the main thread.
 BEGIN_FRAME_ONLY = frozenset({"--deterministic-mode"})
-# The render engine's process model, which decides no pixel.
+# The render engine's process model, which decides no pixel. With the network service inside its
+# browser, the oracle's screenshot of a playing <video> timed out in 2 runs of 5; the engine never
+# plays one (it draws ffmpeg's decoded frames in the element's box).
 ENGINE_ONLY = frozenset(PROCESS_MODEL_FLAGS)
 COMPLETE_FRAMES = (
     "--run-all-compositor-stages-before-draw",

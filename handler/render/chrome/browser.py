@@ -16,8 +16,8 @@ from handler.render.runtime import Runtime
 
 # The network service runs as a thread of the browser process, not a process of its own: about
 # 0.01 s less start-up CPU a browser, and the same pixels. (The GPU process would save as much
-# again with --in-process-gpu, but with it Chrome segfaulted in 37 of 2,000 launches.) The oracle,
-# which screenshots with Playwright's own process model, leaves it out: it decides no pixel.
+# again with --in-process-gpu, but with it Chrome segfaulted in 37 of 2,000 launches.) The
+# regression oracle, which plays <video> elements, leaves it out (see regression.oracle).
 PROCESS_MODEL_FLAGS: tuple[str, ...] = ("--enable-features=NetworkServiceInProcess2",)
 
 # The one list of flags: the render engine and the BeginFrame probe both launch with it.
