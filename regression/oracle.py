@@ -80,7 +80,7 @@ class OracleError(Exception):
 
 
 def oracle_flags() -> list[str]:
-    """The handler's Chrome flags that decide pixels, without those that serve beginFrame."""
+    """The handler's Chrome flags that decide pixels, without those that serve beginFrame or the process model."""
     skipped = BEGIN_FRAME_ONLY | ENGINE_ONLY
     kept = [flag for flag in CHROME_FLAGS if flag not in skipped and not flag.startswith(FEATURES_PREFIX)]
     return [*kept, *COMPLETE_FRAMES]
