@@ -85,14 +85,19 @@ def test_a_frame_captured_the_moment_a_page_has_loaded_comes_back(browser: Brows
         page.close()
 
 
-def _renderers(browser: Browser) -> list[int]:
-    """The renderer processes of ``browser``: those of its processes started as ``--type=renderer``."""
+def _started_with(browser: Browser, switch: bytes) -> list[int]:
+    """The processes of ``browser`` whose command line holds ``switch``."""
     found = []
     for pid in browser_processes(browser):
         with contextlib.suppress(OSError):
-            if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if switch in Path(f"/proc/{pid}/cmdline").read_bytes():
                 found.append(pid)
     return found
+
+
+def _renderers(browser: Browser) -> list[int]:
+    """The renderer processes of ``browser``: those of its processes started as ``--type=renderer``."""
+    return _started_with(browser, b"--type=renderer")
 
 
 def test_the_network_service_runs_inside_the_browser_process(browser: Browser) -> None:
@@ -101,12 +106,8 @@ def test_the_network_service_runs_inside_the_browser_process(browser: Browser) -
     page = browser.open_page(320, 64, allowed_root=project)
     page.navigate(project / "index.html")
     assert read_barcode(page.capture(3, 30, fmt="png")) == 3
-    command_lines = []
-    for pid in browser_processes(browser):
-        with contextlib.suppress(OSError):
-            command_lines.append(Path(f"/proc/{pid}/cmdline").read_bytes())
     assert _renderers(browser)
-    assert not [line for line in command_lines if b"--utility-sub-type=network." in line]
+    assert not _started_with(browser, b"--utility-sub-type=network.")
     page.close()
 
 
