@@ -103,12 +103,25 @@ def test_nothing_a_page_stores_reaches_the_next_chunk(runtime: Runtime, tmp_path
     plan = planned(runtime, project, tmp_path, RenderConfig(chunks=1, capture="png", crf=0))
     shas = {chunk_sha(runtime, plan, tmp_path / f"{n}.mp4", browsers=browsers, pages=1) for n in range(3)}
     assert shas == {chunk_sha(runtime, plan, tmp_path / "fresh.mp4", browsers=None, pages=1)}
-    # The page does see its own storage: the same page loaded twice in one context turns red.
+    # The page does see its own storage: the same page loaded again in one context turns red.
+    assert reloads_until_red(runtime, tmp_path, project) is not None
+
+
+def reloads_until_red(runtime: Runtime, tmp_path: Path, project: Path, tries: int = 5) -> int | None:
+    """How many reloads the page took to see what it stored, or None if it never did.
+
+    A document's storage writes reach the browser asynchronously, so on a loaded machine a reload
+    that follows at once can still find nothing (seen once in 150 runs beside three busy loops).
+    """
     with Browser.launch(runtime, tmp_path) as browser:
         page = browser.open_page(64, 48, allowed_root=project)
         page.navigate(project / "index.html")
-        page.navigate(project / "index.html")
-        assert page.evaluate("document.getElementById('root').style.background") == "rgb(255, 0, 0)"
+        assert page.evaluate("localStorage.getItem('seen') + sessionStorage.getItem('seen')") == "11"
+        for reload in range(1, tries + 1):
+            page.navigate(project / "index.html")
+            if page.evaluate("document.getElementById('root').style.background") == "rgb(255, 0, 0)":
+                return reload
+    return None
 
 
 def test_a_browser_that_died_while_idle_is_replaced(runtime: Runtime, tmp_path: Path, browsers: BrowserPool) -> None:
